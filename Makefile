@@ -1,0 +1,47 @@
+# The two commands of the README: `make run` and `make test`. Both run `make setup` first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .stamps
+PORT ?= 5000
+VENDOR := consult/static/vendor
+DSFR := node_modules/@gouvfr/dsfr/dist
+
+.PHONY: setup run test test-fast bench lint clean
+
+setup: $(STAMPS)/python $(STAMPS)/frontend ## create the venv, install Python and front-end packages, migrate, seed
+	$(BIN)/consult db upgrade
+	$(BIN)/consult seed-demo
+
+$(STAMPS)/python: pyproject.toml constraints.txt
+	@mkdir -p $(STAMPS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+# DSFR's terms of use reserve it for State services; .dsfr.yml records the DNS's acceptance (see README).
+$(STAMPS)/frontend: package.json package-lock.json .dsfr.yml
+	@mkdir -p $(STAMPS)
+	DSFR_ACCEPT_LICENSE=1 npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/dsfr/utility/icons $(VENDOR)/htmx
+	cp $(DSFR)/dsfr.min.css $(DSFR)/dsfr.module.min.js $(DSFR)/dsfr.nomodule.min.js $(VENDOR)/dsfr/
+	cp -r $(DSFR)/fonts $(DSFR)/favicon $(DSFR)/icons $(VENDOR)/dsfr/
+	cp $(DSFR)/utility/icons/icons.min.css $(VENDOR)/dsfr/utility/icons/
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
+	@touch $@
+
+run: setup ## serve the demo on http://127.0.0.1:$(PORT)
+	$(BIN)/consult run --host 127.0.0.1 --port $(PORT)
+
+test: $(STAMPS)/python $(STAMPS)/frontend ## the whole suite: unit, web, PostgreSQL, browser
+	bash scripts/test.sh
+
+bench: setup
+	$(BIN)/python -m bench
+
+lint:
+	$(BIN)/ruff check consult nlp tests bench
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) $(STAMPS)
