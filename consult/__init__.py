@@ -1,0 +1,46 @@
+"""The consultation platform of the Délégation au numérique en santé."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from consult.config import PROJECT_ROOT, load_config
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure an instance of the Flask application."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    load_config(app, test_config)
+
+    from consult import auth, db, errors, i18n, security
+    from consult.extensions import csrf, htmx, limiter
+
+    db.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+
+    from consult.account.views import bp as account_bp
+    from consult.admin.views import bp as admin_bp
+    from consult.auth.views import bp as auth_bp
+    from consult.consultations.views import bp as consultations_bp
+    from consult.pages.views import bp as pages_bp
+
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(consultations_bp)
+    app.register_blueprint(admin_bp)
+
+    from consult.cli import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,67 @@
+"""The user's rights (RGPD art. 15, 17, 20): export everything we hold, erase the account."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session
+
+from consult.auth.passwords import verify_password
+from consult.errors import ValidationFailed
+from consult.models import User, utcnow
+
+# Features that hold data about a user register a section of the export here (name -> builder), so the
+# export always covers every table without this module importing each feature.
+EXPORT_SECTIONS: dict[str, Callable[[Session, User], Any]] = {}
+
+
+def export_section(name: str):
+    def register(builder: Callable[[Session, User], Any]):
+        EXPORT_SECTIONS[name] = builder
+        return builder
+
+    return register
+
+
+def export_user_data(*, session: Session, user: User) -> dict[str, Any]:
+    """Return all the personal data the platform holds about `user`, as JSON-ready values."""
+    data: dict[str, Any] = {
+        "account": {
+            "id": user.id,
+            "email": user.email,
+            "pseudonym": user.pseudonym,
+            "role": user.role,
+            "locale": user.locale,
+            "privacy_consent_at": _iso(user.privacy_consent_at),
+            "created_at": _iso(user.created_at),
+            "last_login_at": _iso(user.last_login_at),
+        },
+        "exported_at": _iso(utcnow()),
+    }
+    for name, builder in EXPORT_SECTIONS.items():
+        data[name] = builder(session, user)
+    return data
+
+
+def delete_account(*, session: Session, user: User, password: str) -> None:
+    """Erase the user's personal data; contributions and votes stay, attributed to an anonymous pseudonym."""
+    if not verify_password(user.password_hash, password):
+        raise ValidationFailed({"password": _l("Mot de passe incorrect : le compte n'a pas été supprimé.")})
+    user.email = None
+    user.password_hash = None
+    user.pseudonym = anonymous_pseudonym(user)
+    user.locale = None
+    user.last_login_at = None
+    user.deleted_at = utcnow()
+    user.session_version += 1
+    session.add(user)
+
+
+def anonymous_pseudonym(user: User) -> str:
+    return f"Participant anonyme #{user.id}"
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,81 @@
+"""Who is signed in, and one decorator per kind of protection (login, roles)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from flask import abort, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+
+from consult.db import get_session
+from consult.models import User
+
+
+def load_current_user() -> None:
+    """Put the signed-in, still valid user (or None) on g.user."""
+    g.user = None
+    user_id = session.get("user_id")
+    if user_id is None:
+        return
+    user = get_session().get(User, user_id)
+    if user is None or not user.is_active or session.get("user_version") != user.session_version:
+        session.clear()
+        return
+    g.user = user
+
+
+def login_user(user: User) -> None:
+    # A fresh session on login, so that nothing set before authentication survives it.
+    lang = session.get("lang")
+    session.clear()
+    session.permanent = True
+    session["user_id"] = user.id
+    session["user_version"] = user.session_version
+    if lang:
+        session["lang"] = lang
+
+
+def logout_user() -> None:
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def login_required(view: Callable) -> Callable:
+    """Redirect anonymous visitors to the login page, coming back here afterwards."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.get("user") is None:
+            flash(_("Connectez-vous pour accéder à cette page."), "info")
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def role_required(*roles: str) -> Callable:
+    """Allow signed-in users with one of `roles` (admins always); 403 for the others."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            user = g.get("user")
+            if user is None:
+                return login_required(view)(*args, **kwargs)
+            if not user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def safe_next(target: str | None) -> str | None:
+    """Accept only local paths as a post-login destination (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None

@@ -1,0 +1,22 @@
+"""Sign-up, login and password forms: CSRF and input retention; the rules live in services."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, PasswordField, StringField
+
+
+class SignupForm(FlaskForm):
+    email = StringField()
+    pseudonym = StringField()
+    password = PasswordField()
+    consent = BooleanField()
+
+
+class LoginForm(FlaskForm):
+    email = StringField()
+    password = PasswordField()
+    next = HiddenField()
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField()
+    new_password = PasswordField()

@@ -1,0 +1,65 @@
+"""Domain errors raised by services, and the DSFR error pages."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+
+class ValidationFailed(Exception):
+    """Input refused by a service; `errors` maps a form field (or "__all__") to a French message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+class Conflict(Exception):
+    """The action conflicts with the current state (e.g. consultation closed); the message says why."""
+
+
+ERROR_TEXTS = {
+    400: (_l("Requête invalide"), _l("La requête n'a pas pu être comprise. Si vous avez envoyé un formulaire, la page a peut-être expiré : rechargez-la et réessayez.")),
+    403: (_l("Accès refusé"), _l("Vous n'avez pas les droits nécessaires pour accéder à cette page.")),
+    404: (_l("Page non trouvée"), _l("La page que vous cherchez est introuvable. Excusez-nous pour la gêne occasionnée.")),
+    405: (_l("Méthode non autorisée"), _l("Cette adresse ne permet pas cette action.")),
+    409: (_l("Action impossible"), _l("Cette action n'est pas possible dans l'état actuel.")),
+    413: (_l("Envoi trop volumineux"), _l("Les données envoyées dépassent la taille autorisée.")),
+    429: (_l("Trop de requêtes"), _l("Vous avez effectué trop de requêtes en peu de temps. Patientez quelques minutes puis réessayez.")),
+    500: (_l("Erreur inattendue"), _l("Désolé, le service rencontre un problème. Nous travaillons à le résoudre.")),
+}
+
+
+def render_error(code: int, detail: str | None = None):
+    title, text = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
+    return render_template("errors/error.html", code=code, title=title, text=text, detail=detail), code
+
+
+def handle_http_exception(exc: HTTPException):
+    code = exc.code or 500
+    detail = None
+    if code == 400 and exc.description and "CSRF" in str(exc.description):
+        detail = _l("Le jeton de sécurité du formulaire a expiré ou manque. Rechargez la page puis renvoyez le formulaire.")
+    response = render_error(code if code in ERROR_TEXTS else 500, detail)
+    if code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
+        response[0].headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
+def handle_conflict(exc: Conflict):
+    return render_error(409, str(exc))
+
+
+def handle_unexpected(exc: Exception):
+    from flask import current_app
+
+    current_app.logger.exception("Unhandled error")
+    return render_error(500)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Conflict, handle_conflict)
+    if not app.config.get("TESTING"):
+        app.register_error_handler(Exception, handle_unexpected)

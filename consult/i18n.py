@@ -1,0 +1,28 @@
+"""French first, English translation: locale from the user's choice, else the browser's, else French."""
+
+from flask import Flask, current_app, g, session
+
+from consult.extensions import babel
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    user = g.get("user")
+    if user is not None and user.locale in languages:
+        return user.locale
+    # French first: English only when chosen, so a visitor never lands on a half-translated page.
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(app.root_path + "/translations"),
+    )
+    from flask_babel import get_locale
+
+    app.jinja_env.globals["get_locale"] = get_locale
