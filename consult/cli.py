@@ -34,6 +34,24 @@ def db_upgrade(revision: str) -> None:
 
     upgrade(current_app.config["DATABASE_URL"], revision)
     click.echo(f"Base de données à jour ({revision}).")
+    if revision == "head":
+        _sync_taxonomy()
+
+
+def _sync_taxonomy() -> None:
+    from consult.db import get_session
+    from consult.taxonomy.services import read_taxonomy, sync_taxonomy
+
+    session = get_session()
+    count = sync_taxonomy(session=session, data=read_taxonomy(current_app.config["TAXONOMY_PATH"]))
+    session.commit()
+    click.echo(f"Taxonomie chargée : {count} entrées (dimensions, principes, thèmes).")
+
+
+@click.command("sync-taxonomy", help="Recharger la taxonomie (config/taxonomy.yaml) dans la base.")
+@with_appcontext
+def sync_taxonomy_command() -> None:
+    _sync_taxonomy()
 
 
 @click.command("seed-demo", help="Créer la consultation de démonstration et les comptes de démonstration.")
@@ -96,5 +114,5 @@ def set_role(email: str, role: str) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (db_group, seed_demo, create_user, set_role):
+    for command in (db_group, seed_demo, create_user, set_role, sync_taxonomy_command):
         app.cli.add_command(command)
