@@ -41,10 +41,13 @@ def handle_http_exception(exc: HTTPException):
     detail = None
     if code == 400 and exc.description and "CSRF" in str(exc.description):
         detail = _l("Le jeton de sécurité du formulaire a expiré ou manque. Rechargez la page puis renvoyez le formulaire.")
-    response = render_error(code if code in ERROR_TEXTS else 500, detail)
-    if code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
-        response[0].headers["Allow"] = ", ".join(exc.valid_methods)
-    return response
+    body, status = render_error(code if code in ERROR_TEXTS else 500, detail)
+    headers = {}
+    if code == 405 and getattr(exc, "valid_methods", None):
+        headers["Allow"] = ", ".join(exc.valid_methods)
+    if code == 429:
+        headers["Retry-After"] = "60"
+    return body, status, headers
 
 
 def handle_conflict(exc: Conflict):
