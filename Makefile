@@ -34,7 +34,7 @@ $(STAMPS)/frontend: package.json package-lock.json .dsfr.yml
 run: setup ## serve the demo on http://127.0.0.1:$(PORT)
 	$(BIN)/consult run --host 127.0.0.1 --port $(PORT)
 
-test: $(STAMPS)/python $(STAMPS)/frontend ## the whole suite: unit, web, PostgreSQL, browser
+test: setup ## the whole suite: unit, web, PostgreSQL, browser
 	bash scripts/test.sh
 
 bench: setup

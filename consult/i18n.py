@@ -1,12 +1,14 @@
 """French first, English translation: locale from the user's choice, else the browser's, else French."""
 
-from flask import Flask, current_app, g, session
+from flask import Flask, current_app, g, has_request_context, session
 
 from consult.extensions import babel
 
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands and background jobs speak French
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
