@@ -8,9 +8,10 @@ PORT ?= 5000
 VENDOR := consult/static/vendor
 DSFR := node_modules/@gouvfr/dsfr/dist
 
-.PHONY: setup run test test-fast bench lint clean
+.PHONY: setup run test bench lint translations clean
 
 setup: $(STAMPS)/python $(STAMPS)/frontend ## create the venv, install Python and front-end packages, migrate, seed
+	$(BIN)/pybabel compile --use-fuzzy -q -d consult/translations
 	$(BIN)/consult db upgrade
 	$(BIN)/consult seed-demo
 
@@ -42,6 +43,10 @@ bench: setup
 
 lint:
 	$(BIN)/ruff check consult nlp tests bench
+
+translations: ## refresh the English catalogue from the French strings in code and templates
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o consult/translations/messages.pot .
+	$(BIN)/pybabel update -i consult/translations/messages.pot -d consult/translations --no-fuzzy-matching --width 110
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) $(STAMPS)
