@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from consult.account.views import bp as account_bp
     from consult.admin.views import bp as admin_bp
+    from consult.api.views import bp as api_bp
     from consult.auth.views import bp as auth_bp
     from consult.consultations.views import bp as consultations_bp
     from consult.pages.views import bp as pages_bp
@@ -39,6 +40,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(account_bp)
     app.register_blueprint(consultations_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # read-only GET API, no cookies needed
 
     from consult.cli import register_commands
 

@@ -1,0 +1,233 @@
+"""Queries behind the public API: published data only, keyset pagination over the list indexes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import exists, func, tuple_
+from sqlmodel import Session, col, select
+
+from consult.api.cursor import decode_cursor, encode_cursor
+from consult.errors import ValidationFailed
+from consult.models import (
+    Consultation,
+    ConsultationPhase,
+    Contribution,
+    ContributionPrinciple,
+    ContributionStatus,
+    Principle,
+    Theme,
+    User,
+)
+
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 20
+MAX_QUERY_LENGTH = 200
+
+# Sort name -> (column, descending?). Every order ends with the id so the keyset is total;
+# each pair matches one of the ix_contribution_list_* indexes (consultation_id, status, key, id).
+SORTS: dict[str, tuple[object, bool]] = {
+    "recent": (Contribution.created_at, True),
+    "agree": (Contribution.agree_count, True),
+    "divisive": (Contribution.divisive_score, True),
+    "consensus": (Contribution.consensus_score, True),
+    # Ascending ids too: among the least-voted, the oldest wait longest for votes.
+    "least_voted": (Contribution.vote_count, False),
+}
+_KEY_TYPES = {
+    "recent": datetime,
+    "agree": int,
+    "divisive": float,
+    "consensus": float,
+    "least_voted": int,
+}
+SORT_KEYS = {
+    "recent": "created_at",
+    "agree": "agree_count",
+    "divisive": "divisive_score",
+    "consensus": "consensus_score",
+    "least_voted": "vote_count",
+}
+
+
+@dataclass
+class ContributionFilters:
+    theme: str | None = None
+    principle: str | None = None
+    q: str | None = None
+    sort: str = "recent"
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+
+
+@dataclass
+class ContributionRow:
+    contribution: Contribution
+    consultation_slug: str
+    author_pseudonym: str
+    theme: Theme | None
+    principles: list[tuple[Principle, str]]
+
+
+@dataclass
+class ContributionPage:
+    items: list[ContributionRow]
+    next_cursor: str | None
+
+
+@dataclass
+class ConsultationCounts:
+    contributions: int
+    votes: int
+    comments: int
+    participants: int
+
+
+def _published():
+    return Contribution.status == ContributionStatus.PUBLISHED
+
+
+def list_consultations(*, session: Session) -> list[Consultation]:
+    return list(
+        session.exec(
+            select(Consultation).order_by(col(Consultation.opens_at).desc(), Consultation.id)
+        )
+    )
+
+
+def get_consultation(*, session: Session, slug: str) -> Consultation | None:
+    return session.exec(select(Consultation).where(Consultation.slug == slug)).first()
+
+
+def list_phases(*, session: Session, consultation: Consultation) -> list[ConsultationPhase]:
+    return list(
+        session.exec(
+            select(ConsultationPhase)
+            .where(ConsultationPhase.consultation_id == consultation.id)
+            .order_by(ConsultationPhase.position, ConsultationPhase.starts_at)
+        )
+    )
+
+
+def count_consultation(*, session: Session, consultation: Consultation) -> ConsultationCounts:
+    """Live counts over published contributions (votes, comments: the denormalised counters)."""
+    row = session.exec(
+        select(
+            func.count(Contribution.id),
+            func.coalesce(func.sum(Contribution.vote_count), 0),
+            func.coalesce(func.sum(Contribution.comment_count), 0),
+            func.count(func.distinct(Contribution.author_id)),
+        ).where(Contribution.consultation_id == consultation.id, _published())
+    ).one()
+    return ConsultationCounts(
+        contributions=row[0], votes=int(row[1]), comments=int(row[2]), participants=row[3]
+    )
+
+
+def validate_filters(*, session: Session, filters: ContributionFilters) -> None:
+    """Raise ValidationFailed (French messages, keyed by parameter) for unusable parameters."""
+    errors = {}
+    if filters.sort not in SORTS:
+        errors["sort"] = f"Tri inconnu « {filters.sort} » ; valeurs possibles : {', '.join(SORTS)}."
+    if not 1 <= filters.limit <= MAX_LIMIT:
+        errors["limit"] = f"Le paramètre limit doit être un entier entre 1 et {MAX_LIMIT}."
+    if filters.theme is not None and session.get(Theme, filters.theme) is None:
+        errors["theme"] = f"Thème inconnu « {filters.theme} »."
+    if filters.principle is not None and session.get(Principle, filters.principle) is None:
+        errors["principle"] = f"Principe inconnu « {filters.principle} »."
+    if filters.q is not None and len(filters.q) > MAX_QUERY_LENGTH:
+        errors["q"] = f"La recherche est limitée à {MAX_QUERY_LENGTH} caractères."
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def list_contributions(
+    *, session: Session, consultation: Consultation, filters: ContributionFilters
+) -> ContributionPage:
+    """Return one page of published contributions; ValidationFailed on bad parameters."""
+    validate_filters(session=session, filters=filters)
+    key_column, descending = SORTS[filters.sort]
+    query = (
+        select(Contribution, User.pseudonym, Theme)
+        .join(User, User.id == Contribution.author_id)
+        .outerjoin(Theme, Theme.id == Contribution.theme_id)
+        .where(Contribution.consultation_id == consultation.id, _published())
+    )
+    if filters.theme:
+        query = query.where(Contribution.theme_id == filters.theme)
+    if filters.principle:
+        query = query.where(
+            exists().where(
+                ContributionPrinciple.contribution_id == Contribution.id,
+                ContributionPrinciple.principle_id == filters.principle,
+            )
+        )
+    if filters.q:
+        text = filters.q.strip()
+        query = query.where(
+            col(Contribution.title).icontains(text, autoescape=True)
+            | col(Contribution.body).icontains(text, autoescape=True)
+        )
+    if filters.cursor:
+        try:
+            key, last_id = decode_cursor(
+                filters.cursor, sort=filters.sort, key_type=_KEY_TYPES[filters.sort]
+            )
+        except ValueError:
+            raise ValidationFailed(
+                {"cursor": "Curseur de pagination invalide ou d'un autre tri."}
+            ) from None
+        pair = tuple_(key_column, Contribution.id)
+        query = query.where(pair < (key, last_id) if descending else pair > (key, last_id))
+    if descending:
+        query = query.order_by(col(key_column).desc(), col(Contribution.id).desc())
+    else:
+        query = query.order_by(col(key_column).asc(), col(Contribution.id).asc())
+    # One extra row tells whether a next page exists without a COUNT.
+    rows = session.exec(query.limit(filters.limit + 1)).all()
+    has_more = len(rows) > filters.limit
+    rows = rows[: filters.limit]
+    principles = _principles_of(session=session, ids=[c.id for c, _, _ in rows])
+    items = [
+        ContributionRow(c, consultation.slug, pseudonym, theme, principles.get(c.id, []))
+        for c, pseudonym, theme in rows
+    ]
+    next_cursor = None
+    if has_more and rows:
+        last = rows[-1][0]
+        next_cursor = encode_cursor(filters.sort, getattr(last, SORT_KEYS[filters.sort]), last.id)
+    return ContributionPage(items=items, next_cursor=next_cursor)
+
+
+def get_contribution(*, session: Session, contribution_id: int) -> ContributionRow | None:
+    """Return a published contribution with author pseudonym, theme and principles, or None."""
+    row = session.exec(
+        select(Contribution, Consultation.slug, User.pseudonym, Theme)
+        .join(Consultation, Consultation.id == Contribution.consultation_id)
+        .join(User, User.id == Contribution.author_id)
+        .outerjoin(Theme, Theme.id == Contribution.theme_id)
+        .where(Contribution.id == contribution_id, _published())
+    ).first()
+    if row is None:
+        return None
+    contribution, slug, pseudonym, theme = row
+    principles = _principles_of(session=session, ids=[contribution.id])
+    return ContributionRow(
+        contribution, slug, pseudonym, theme, principles.get(contribution.id, [])
+    )
+
+
+def _principles_of(*, session: Session, ids: list[int]) -> dict[int, list[tuple[Principle, str]]]:
+    if not ids:
+        return {}
+    result: dict[int, list[tuple[Principle, str]]] = {}
+    rows = session.exec(
+        select(ContributionPrinciple.contribution_id, ContributionPrinciple.source, Principle)
+        .join(Principle, Principle.id == ContributionPrinciple.principle_id)
+        .where(col(ContributionPrinciple.contribution_id).in_(ids))
+        .order_by(Principle.number, ContributionPrinciple.source)
+    )
+    for contribution_id, source, principle in rows:
+        result.setdefault(contribution_id, []).append((principle, source))
+    return result
