@@ -11,7 +11,7 @@ DSFR := node_modules/@gouvfr/dsfr/dist
 .PHONY: setup run test bench lint translations clean
 
 setup: $(STAMPS)/python $(STAMPS)/frontend ## create the venv, install Python and front-end packages, migrate, seed
-	$(BIN)/pybabel compile --use-fuzzy -q -d consult/translations
+	$(BIN)/pybabel compile --use-fuzzy --statistics -d consult/translations
 	$(BIN)/consult db upgrade
 	$(BIN)/consult seed-demo
 
