@@ -29,17 +29,23 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
 
     from consult.account.views import bp as account_bp
+    from consult.admin.consultations import bp as admin_consultations_bp
     from consult.admin.views import bp as admin_bp
     from consult.api.views import bp as api_bp
     from consult.auth.views import bp as auth_bp
     from consult.consultations.views import bp as consultations_bp
+    from consult.contributions.views import bp as contributions_bp
     from consult.pages.views import bp as pages_bp
+    from consult.taxonomy.views import bp as taxonomy_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(consultations_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(contributions_bp)
+    app.register_blueprint(taxonomy_bp)
+    app.register_blueprint(admin_consultations_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # read-only GET API, no cookies needed
 

@@ -58,7 +58,8 @@ def sync_taxonomy_command() -> None:
 @with_appcontext
 def seed_demo() -> None:
     from consult.db import get_session
-    from consult.demo import DEMO_PASSWORD, seed_demo as run_seed
+    from consult.demo import DEMO_PASSWORD
+    from consult.demo import seed_demo as run_seed
 
     session = get_session()
     report = run_seed(session=session)
@@ -113,6 +114,116 @@ def set_role(email: str, role: str) -> None:
     click.echo(f"{user.email} a maintenant le rôle {role}.")
 
 
+@click.group("consultation", help="Consultations : lister, créer, modifier.")
+def consultation_group() -> None:
+    pass
+
+
+_PHASE_HELP = "Étape « titre|début|fin » (dates AAAA-MM-JJ[THH:MM], heure de Paris) ; répétable, remplace les étapes."
+
+
+def _phases(values: tuple[str, ...]):
+    from consult.consultations.forms import parse_local_datetime
+    from consult.consultations.services import PhaseInput
+
+    phases = []
+    for value in values:
+        parts = value.split("|")
+        if len(parts) != 3:
+            raise click.BadParameter(f"« {value} » : attendu titre|début|fin", param_hint="--phase")
+        title, starts, ends = (part.strip() for part in parts)
+        phases.append(PhaseInput(title=title, starts_at=parse_local_datetime(starts), ends_at=parse_local_datetime(ends)))
+    return phases
+
+
+def _report_errors(exc) -> None:
+    for field, message in exc.errors.items():
+        click.echo(f"Erreur ({field}) : {message}", err=True)
+    raise SystemExit(1)
+
+
+@consultation_group.command("list", help="Lister les consultations par état.")
+@with_appcontext
+def consultation_list() -> None:
+    from consult.consultations.services import list_consultations
+    from consult.db import get_session
+
+    for status, consultations in list_consultations(session=get_session()).items():
+        for consultation in consultations:
+            click.echo(f"{status:<9} {consultation.slug:<40} {consultation.opens_at:%Y-%m-%d} → "
+                       f"{consultation.closes_at:%Y-%m-%d}  modération {consultation.moderation}  {consultation.title}")
+
+
+@consultation_group.command("create", help="Créer une consultation.")
+@click.option("--slug", required=True, help="Adresse : lettres minuscules, chiffres, tirets.")
+@click.option("--title", required=True)
+@click.option("--summary", required=True)
+@click.option("--question", required=True)
+@click.option("--opens", "opens", required=True, help="Ouverture, AAAA-MM-JJ[THH:MM] (heure de Paris).")
+@click.option("--closes", "closes", required=True, help="Clôture, AAAA-MM-JJ[THH:MM] (heure de Paris).")
+@click.option("--description-file", type=click.File(encoding="utf-8"), help="Contexte en Markdown.")
+@click.option("--moderation", type=click.Choice(["pre", "post"]), default="post", show_default=True)
+@click.option("--phase", "phase_values", multiple=True, help=_PHASE_HELP)
+@with_appcontext
+def consultation_create(slug, title, summary, question, opens, closes, description_file, moderation, phase_values) -> None:
+    from consult.consultations.forms import parse_local_datetime
+    from consult.consultations.services import create_consultation
+    from consult.db import get_session
+    from consult.errors import ValidationFailed
+
+    session = get_session()
+    try:
+        consultation = create_consultation(
+            session=session, slug=slug, title=title, summary=summary, question=question,
+            opens_at=parse_local_datetime(opens), closes_at=parse_local_datetime(closes),
+            description=description_file.read() if description_file else "", moderation=moderation,
+            phases=_phases(phase_values), validate=True,
+        )
+    except ValidationFailed as exc:
+        _report_errors(exc)
+    session.commit()
+    click.echo(f"Consultation créée : {consultation.slug} ({consultation.status()}).")
+
+
+@consultation_group.command("edit", help="Modifier une consultation (seules les options données changent).")
+@click.argument("slug")
+@click.option("--new-slug")
+@click.option("--title")
+@click.option("--summary")
+@click.option("--question")
+@click.option("--opens", "opens", help="Ouverture, AAAA-MM-JJ[THH:MM] (heure de Paris).")
+@click.option("--closes", "closes", help="Clôture, AAAA-MM-JJ[THH:MM] (heure de Paris) ; une date passée clôt la consultation.")
+@click.option("--description-file", type=click.File(encoding="utf-8"))
+@click.option("--moderation", type=click.Choice(["pre", "post"]))
+@click.option("--phase", "phase_values", multiple=True, help=_PHASE_HELP)
+@with_appcontext
+def consultation_edit(slug, new_slug, title, summary, question, opens, closes, description_file, moderation, phase_values) -> None:
+    from consult.consultations.forms import parse_local_datetime
+    from consult.consultations.services import get_consultation, update_consultation
+    from consult.db import get_session
+    from consult.errors import ValidationFailed
+
+    session = get_session()
+    consultation = get_consultation(session=session, slug=slug)
+    if consultation is None:
+        click.echo(f"Erreur : aucune consultation « {slug} ».", err=True)
+        raise SystemExit(1)
+    fields = {"slug": new_slug, "title": title, "summary": summary, "question": question, "moderation": moderation,
+              "description": description_file.read() if description_file else None}
+    fields = {key: value for key, value in fields.items() if value is not None}
+    for key, value in (("opens_at", opens), ("closes_at", closes)):
+        if value is not None:
+            fields[key] = parse_local_datetime(value)
+    try:
+        update_consultation(session=session, consultation=consultation, fields=fields,
+                            phases=_phases(phase_values) if phase_values else None)
+    except ValidationFailed as exc:
+        _report_errors(exc)
+    session.commit()
+    click.echo(f"Consultation modifiée : {consultation.slug} ({consultation.status()}).")
+
+
 def register_commands(app: Flask) -> None:
     for command in (db_group, seed_demo, create_user, set_role, sync_taxonomy_command):
         app.cli.add_command(command)
+    app.cli.add_command(consultation_group)

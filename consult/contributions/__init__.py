@@ -1,0 +1,1 @@
+"""Citizen contributions: submission, editing by the author, statuses, lists."""

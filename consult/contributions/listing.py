@@ -1,0 +1,150 @@
+"""Contribution lists: filters, five sorts and keyset pagination on the composite list indexes.
+
+Keyset ("seek") pagination instead of OFFSET: each page starts strictly after the last row shown, on
+(sort column, id), so page N costs the same as page 1 at 100,000 contributions and rows inserted meanwhile
+never shift a page (no duplicates, no gaps).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, or_, tuple_
+from sqlmodel import Session, select
+
+from consult.contributions.services import ContributionView, principles_by_contribution
+from consult.models import (
+    Consultation,
+    Contribution,
+    ContributionPrinciple,
+    ContributionStatus,
+    Theme,
+    User,
+    Vote,
+)
+
+DEFAULT_SORT = "recent"
+# sort key -> (column, descending); ties are broken on id, newest first. Each pair matches an index
+# ix_contribution_list_* on (consultation_id, status, column, id).
+SORTS = {
+    "recent": (Contribution.created_at, True),
+    "agreed": (Contribution.agree_count, True),
+    "divisive": (Contribution.divisive_score, True),
+    "consensus": (Contribution.consensus_score, True),
+    # Fewest votes first so that new contributions get seen; among equals, the newest first.
+    "least_voted": (Contribution.vote_count, False),
+}
+
+
+class BadCursor(ValueError):
+    """The `after` parameter was not produced by this module (tampered or truncated)."""
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    status: str = ContributionStatus.PUBLISHED
+    theme: str = ""
+    principle: str = ""
+    q: str = ""
+    sort: str = DEFAULT_SORT
+
+    def query_args(self, **changes) -> dict[str, str]:
+        """The non-default filters as URL query arguments (what makes a list URL shareable)."""
+        values = asdict(replace(self, **changes))
+        defaults = asdict(ListFilters())
+        return {k: str(v) for k, v in values.items() if v and v != defaults[k]}
+
+
+@dataclass
+class Page:
+    items: list[ContributionView]
+    next_cursor: str | None
+
+
+def list_contributions(
+    *, session: Session, consultation: Consultation, filters: ListFilters, after: str | None = None, limit: int = 20
+) -> Page:
+    """Return one page of contributions in three queries whatever the page size (rows+authors+themes, principles)."""
+    column, descending = SORTS.get(filters.sort, SORTS[DEFAULT_SORT])
+    statement = (
+        select(Contribution, User.pseudonym, Theme)
+        .join(User, User.id == Contribution.author_id)
+        .outerjoin(Theme, Theme.id == Contribution.theme_id)
+        .where(Contribution.consultation_id == consultation.id, Contribution.status == filters.status)
+    )
+    if filters.theme:
+        statement = statement.where(Contribution.theme_id == filters.theme)
+    if filters.principle:
+        statement = statement.where(
+            select(ContributionPrinciple.contribution_id)
+            .where(ContributionPrinciple.contribution_id == Contribution.id,
+                   ContributionPrinciple.principle_id == filters.principle)
+            .exists()
+        )
+    if filters.q:
+        pattern = "%" + _escape_like(filters.q) + "%"
+        statement = statement.where(or_(Contribution.title.ilike(pattern, escape="\\"),
+                                        Contribution.body.ilike(pattern, escape="\\")))
+    if after:
+        value, last_id = decode_cursor(after, column)
+        statement = statement.where(_after(column, descending, value, last_id))
+    order = column.desc() if descending else column.asc()
+    statement = statement.order_by(order, Contribution.id.desc()).limit(limit + 1)
+    rows = session.exec(statement).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    principles = principles_by_contribution(session=session, contribution_ids=[c.id for c, _, _ in rows])
+    items = [ContributionView(contribution=c, author=pseudonym, theme=theme, principles=principles.get(c.id, []))
+             for c, pseudonym, theme in rows]
+    next_cursor = encode_cursor(getattr(rows[-1][0], column.key), rows[-1][0].id) if more else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def load_my_votes(*, session: Session, user: User | None, contribution_ids: list[int]) -> dict[int, int]:
+    """Return {contribution_id: vote value} for the signed-in user on these contributions, in one query."""
+    if user is None or not contribution_ids:
+        return {}
+    rows = session.exec(
+        select(Vote.contribution_id, Vote.value).where(Vote.user_id == user.id, Vote.contribution_id.in_(contribution_ids))
+    ).all()
+    return dict(rows)
+
+
+def _after(column, descending: bool, value, last_id: int):
+    if descending:
+        # Same direction on both keys: a row-value comparison, which PostgreSQL turns into an index range.
+        return tuple_(column, Contribution.id) < tuple_(value, last_id)
+    # Mixed directions (value ascending, id descending) cannot be one row comparison.
+    return and_(column >= value, or_(column > value, and_(column == value, Contribution.id < last_id)))
+
+
+def encode_cursor(value, last_id: int) -> str:
+    if isinstance(value, datetime):
+        value = (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    else:
+        value = repr(value)  # repr of a float round-trips exactly
+    raw = f"{value}|{last_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, column):
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        text, last_id = raw.rsplit("|", 1)
+        python_type = column.type.python_type
+        if python_type is datetime:
+            value = datetime.fromisoformat(text)
+            if value.tzinfo is None:
+                raise ValueError("naive datetime")
+        else:
+            value = python_type(text)
+        return value, int(last_id)
+    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error) as exc:
+        raise BadCursor(cursor) from exc
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

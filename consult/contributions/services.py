@@ -1,0 +1,300 @@
+"""Contributions: submit, edit while pending, withdraw, moderate, read one with its labels, RGPD export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session, select
+
+from consult.account.services import export_section
+from consult.consultations.services import ensure_open
+from consult.errors import Conflict, ValidationFailed
+from consult.models import (
+    Channel,
+    Consultation,
+    Contribution,
+    ContributionPrinciple,
+    ContributionStatus,
+    LabelSource,
+    ModerationMode,
+    Principle,
+    Role,
+    Theme,
+    User,
+    utcnow,
+)
+
+TITLE_MIN, TITLE_MAX = 10, 140
+BODY_MIN, BODY_MAX = 30, 5000
+MAX_PRINCIPLES = 16
+
+# Anyone may open these; the others only their author and moderators.
+PUBLIC_STATUSES = {ContributionStatus.PUBLISHED, ContributionStatus.DUPLICATE}
+WITHDRAWABLE = {ContributionStatus.PENDING, ContributionStatus.PUBLISHED, ContributionStatus.HIDDEN}
+
+
+@dataclass
+class ContributionView:
+    """A contribution with what its card or page displays, loaded in batch (no lazy loading in templates)."""
+
+    contribution: Contribution
+    author: str
+    theme: Theme | None = None
+    principles: list[Principle] = field(default_factory=list)
+
+
+def is_moderator(user: User | None) -> bool:
+    return user is not None and user.has_role(Role.MODERATOR)
+
+
+def can_view(contribution: Contribution, user: User | None) -> bool:
+    if contribution.status in PUBLIC_STATUSES:
+        return True
+    return user is not None and (user.id == contribution.author_id or is_moderator(user))
+
+
+def validate_contribution(
+    *, session: Session, title: str, body: str, theme_id: str | None, principle_ids: list[str]
+) -> tuple[str, str, dict[str, str]]:
+    """Return the cleaned title and body and a dict of French errors (empty when valid)."""
+    title, body = title.strip(), body.strip()
+    errors: dict[str, str] = {}
+    if len(title) < TITLE_MIN:
+        errors["title"] = _l("Le titre doit faire au moins %(n)d caractères (actuellement %(len)d).", n=TITLE_MIN, len=len(title))
+    elif len(title) > TITLE_MAX:
+        errors["title"] = _l("Le titre doit faire au plus %(n)d caractères (actuellement %(len)d).", n=TITLE_MAX, len=len(title))
+    if len(body) < BODY_MIN:
+        errors["body"] = _l("Le texte doit faire au moins %(n)d caractères (actuellement %(len)d).", n=BODY_MIN, len=len(body))
+    elif len(body) > BODY_MAX:
+        errors["body"] = _l("Le texte doit faire au plus %(n)d caractères (actuellement %(len)d).", n=BODY_MAX, len=len(body))
+    if theme_id and session.get(Theme, theme_id) is None:
+        errors["theme"] = _l("Choisissez un thème dans la liste.")
+    if principle_ids:
+        known = set(session.exec(select(Principle.id).where(Principle.id.in_(principle_ids))))
+        if len(set(principle_ids)) > MAX_PRINCIPLES or known != set(principle_ids):
+            errors["principles"] = _l("Choisissez les principes dans la liste.")
+    return title, body, errors
+
+
+def submit_contribution(
+    *,
+    session: Session,
+    consultation: Consultation,
+    author: User,
+    title: str,
+    body: str,
+    theme_id: str | None = None,
+    principle_ids: list[str] | None = None,
+    channel: str = Channel.WEB,
+) -> Contribution:
+    """Create a contribution: pending under pre-moderation, published at once under post-moderation."""
+    ensure_open(consultation)
+    principle_ids = sorted(set(principle_ids or []))
+    title, body, errors = validate_contribution(
+        session=session, title=title, body=body, theme_id=theme_id, principle_ids=principle_ids
+    )
+    if channel not in set(Channel):
+        errors["channel"] = _l("Canal inconnu.")
+    if errors:
+        raise ValidationFailed(errors)
+    now = utcnow()
+    published = consultation.moderation == ModerationMode.POST
+    contribution = Contribution(
+        consultation_id=consultation.id,
+        author_id=author.id,
+        title=title,
+        body=body,
+        theme_id=theme_id or None,
+        status=ContributionStatus.PUBLISHED if published else ContributionStatus.PENDING,
+        channel=channel,
+        created_at=now,
+        updated_at=now,
+        published_at=now if published else None,
+    )
+    session.add(contribution)
+    session.flush()
+    _set_author_principles(session=session, contribution=contribution, principle_ids=principle_ids)
+    return contribution
+
+
+def update_contribution(
+    *,
+    session: Session,
+    contribution: Contribution,
+    consultation: Consultation,
+    title: str,
+    body: str,
+    theme_id: str | None = None,
+    principle_ids: list[str] | None = None,
+) -> Contribution:
+    """Let the author change a contribution that no moderator has looked at yet (status pending)."""
+    ensure_editable(contribution=contribution, consultation=consultation)
+    principle_ids = sorted(set(principle_ids or []))
+    title, body, errors = validate_contribution(
+        session=session, title=title, body=body, theme_id=theme_id, principle_ids=principle_ids
+    )
+    if errors:
+        raise ValidationFailed(errors)
+    contribution.title, contribution.body, contribution.theme_id = title, body, theme_id or None
+    contribution.updated_at = utcnow()
+    session.add(contribution)
+    _set_author_principles(session=session, contribution=contribution, principle_ids=principle_ids)
+    session.flush()
+    return contribution
+
+
+def ensure_editable(*, contribution: Contribution, consultation: Consultation) -> None:
+    ensure_open(consultation)
+    if contribution.status != ContributionStatus.PENDING:
+        raise Conflict(_l("Cette contribution n'est plus modifiable : seules les contributions en attente de modération peuvent l'être."))
+
+
+def withdraw_contribution(*, session: Session, contribution: Contribution, consultation: Consultation) -> None:
+    """Withdraw a contribution at its author's request; it disappears from the lists, votes are kept."""
+    ensure_open(consultation)
+    if contribution.status not in WITHDRAWABLE:
+        raise Conflict(_l("Cette contribution ne peut pas être retirée dans son état actuel."))
+    contribution.status = ContributionStatus.WITHDRAWN
+    contribution.updated_at = utcnow()
+    session.add(contribution)
+    session.flush()
+
+
+def moderate_contribution(
+    *,
+    session: Session,
+    contribution: Contribution,
+    status: str,
+    reason: str = "",
+    duplicate_of_id: int | None = None,
+) -> Contribution:
+    """Set a moderation decision: publish, reject (reason required), mark duplicate (of a kept one) or hide."""
+    reason = reason.strip()
+    errors: dict[str, str] = {}
+    allowed = {ContributionStatus.PUBLISHED, ContributionStatus.REJECTED, ContributionStatus.DUPLICATE, ContributionStatus.HIDDEN}
+    if contribution.status == ContributionStatus.WITHDRAWN:
+        raise Conflict(_l("Cette contribution a été retirée par son auteur."))
+    if status not in allowed:
+        errors["status"] = _l("Choisissez une décision dans la liste.")
+    elif status == ContributionStatus.REJECTED and not reason:
+        errors["reason"] = _l("Indiquez le motif du refus : il sera montré à l'auteur.")
+    elif status == ContributionStatus.DUPLICATE:
+        kept = session.get(Contribution, duplicate_of_id) if duplicate_of_id else None
+        if kept is None or kept.id == contribution.id or kept.consultation_id != contribution.consultation_id:
+            errors["duplicate_of"] = _l("Indiquez le numéro d'une autre contribution de la même consultation.")
+    if errors:
+        raise ValidationFailed(errors)
+    contribution.status = status
+    contribution.rejection_reason = reason if status == ContributionStatus.REJECTED else None
+    contribution.duplicate_of_id = duplicate_of_id if status == ContributionStatus.DUPLICATE else None
+    if status == ContributionStatus.PUBLISHED and contribution.published_at is None:
+        contribution.published_at = utcnow()
+    contribution.updated_at = utcnow()
+    session.add(contribution)
+    session.flush()
+    return contribution
+
+
+def _set_author_principles(*, session: Session, contribution: Contribution, principle_ids: list[str]) -> None:
+    # Only the author's own labels are replaced; NLP and moderator labels are kept.
+    existing = session.exec(
+        select(ContributionPrinciple).where(
+            ContributionPrinciple.contribution_id == contribution.id,
+            ContributionPrinciple.source == LabelSource.AUTHOR,
+        )
+    ).all()
+    for row in existing:
+        if row.principle_id not in principle_ids:
+            session.delete(row)
+    have = {row.principle_id for row in existing}
+    for principle_id in principle_ids:
+        if principle_id not in have:
+            session.add(ContributionPrinciple(contribution_id=contribution.id, principle_id=principle_id, source=LabelSource.AUTHOR))
+    session.flush()
+
+
+def get_contribution(*, session: Session, contribution_id: int) -> Contribution | None:
+    return session.get(Contribution, contribution_id)
+
+
+def load_views(*, session: Session, contributions: list[Contribution]) -> list[ContributionView]:
+    """Attach author pseudonyms, themes and principles to `contributions` in three batched queries."""
+    if not contributions:
+        return []
+    ids = [c.id for c in contributions]
+    author_ids = {c.author_id for c in contributions}
+    authors = dict(session.exec(select(User.id, User.pseudonym).where(User.id.in_(author_ids))).all())
+    theme_ids = {c.theme_id for c in contributions if c.theme_id}
+    themes = {t.id: t for t in session.exec(select(Theme).where(Theme.id.in_(theme_ids)))} if theme_ids else {}
+    principles = principles_by_contribution(session=session, contribution_ids=ids)
+    return [
+        ContributionView(
+            contribution=c,
+            author=authors.get(c.author_id, ""),
+            theme=themes.get(c.theme_id) if c.theme_id else None,
+            principles=principles.get(c.id, []),
+        )
+        for c in contributions
+    ]
+
+
+def principles_by_contribution(*, session: Session, contribution_ids: list[int]) -> dict[int, list[Principle]]:
+    """Return the principles of each contribution, whatever the source, without repeats, in number order."""
+    result: dict[int, list[Principle]] = {}
+    if not contribution_ids:
+        return result
+    rows = session.exec(
+        select(ContributionPrinciple.contribution_id, Principle)
+        .join(Principle, Principle.id == ContributionPrinciple.principle_id)
+        .where(ContributionPrinciple.contribution_id.in_(contribution_ids))
+        .order_by(ContributionPrinciple.contribution_id, Principle.number)
+    ).all()
+    for contribution_id, principle in rows:
+        bucket = result.setdefault(contribution_id, [])
+        if not bucket or bucket[-1].id != principle.id:
+            bucket.append(principle)
+    return result
+
+
+def author_principle_ids(*, session: Session, contribution: Contribution) -> list[str]:
+    return list(session.exec(
+        select(ContributionPrinciple.principle_id).where(
+            ContributionPrinciple.contribution_id == contribution.id,
+            ContributionPrinciple.source == LabelSource.AUTHOR,
+        )
+    ))
+
+
+def list_user_contributions(*, session: Session, user: User) -> list[tuple[Contribution, Consultation]]:
+    """Every contribution of `user`, newest first, with its consultation (one query)."""
+    rows = session.exec(
+        select(Contribution, Consultation)
+        .join(Consultation, Consultation.id == Contribution.consultation_id)
+        .where(Contribution.author_id == user.id)
+        .order_by(Contribution.created_at.desc(), Contribution.id.desc())
+    ).all()
+    return [(c, k) for c, k in rows]
+
+
+@export_section("contributions")
+def export_contributions(session: Session, user: User) -> list[dict]:
+    rows = list_user_contributions(session=session, user=user)
+    principles = principles_by_contribution(session=session, contribution_ids=[c.id for c, _ in rows])
+    return [
+        {
+            "id": c.id,
+            "consultation": k.slug,
+            "title": c.title,
+            "body": c.body,
+            "theme": c.theme_id,
+            "principles": [p.id for p in principles.get(c.id, [])],
+            "status": c.status,
+            "rejection_reason": c.rejection_reason,
+            "duplicate_of": c.duplicate_of_id,
+            "channel": c.channel,
+            "created_at": c.created_at.isoformat(),
+            "updated_at": c.updated_at.isoformat(),
+        }
+        for c, k in rows
+    ]

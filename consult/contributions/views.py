@@ -1,0 +1,210 @@
+"""Contribution pages: list (full page or htmx partial), submit, page, edit, withdraw, moderate, mine."""
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from consult.auth.access import login_required, role_required
+from consult.consultations.services import get_consultation
+from consult.contributions import listing, services
+from consult.contributions.forms import (
+    ContributionForm,
+    ModerationForm,
+    WithdrawForm,
+    parse_filters,
+)
+from consult.db import get_session
+from consult.errors import ValidationFailed
+from consult.extensions import htmx, limiter
+from consult.models import Consultation, Contribution, ContributionStatus, Role
+from consult.taxonomy.services import list_dimensions, list_principles, list_themes
+
+bp = Blueprint("contributions", __name__)
+
+_limit_writes = limiter.limit(lambda: current_app.config["RATE_LIMIT_WRITE"], methods=["POST"])
+
+
+def _consultation_or_404(slug: str) -> Consultation:
+    return get_consultation(session=get_session(), slug=slug) or abort(404)
+
+
+def _contribution_or_404(contribution_id: int) -> tuple[Contribution, Consultation]:
+    session = get_session()
+    contribution = services.get_contribution(session=session, contribution_id=contribution_id)
+    if contribution is None or not services.can_view(contribution, g.user):
+        abort(404)  # 404 rather than 403: do not reveal that an unpublished contribution exists
+    return contribution, session.get(Consultation, contribution.consultation_id)
+
+
+def _own_or_403(contribution_id: int) -> tuple[Contribution, Consultation]:
+    contribution, consultation = _contribution_or_404(contribution_id)
+    if contribution.author_id != g.user.id:
+        abort(403)
+    return contribution, consultation
+
+
+def _taxonomy() -> dict:
+    session = get_session()
+    return {"themes": list_themes(session=session), "dimensions": list_dimensions(session=session),
+            "principles": list_principles(session=session)}
+
+
+@bp.get("/consultations/<slug>/contributions")
+def index(slug: str):
+    consultation = _consultation_or_404(slug)
+    filters = parse_filters(request.args)
+    if filters.status != ContributionStatus.PUBLISHED and not services.is_moderator(g.user):
+        abort(403)
+    session = get_session()
+    try:
+        page = listing.list_contributions(
+            session=session, consultation=consultation, filters=filters, after=request.args.get("after") or None,
+            limit=current_app.config.get("CONTRIBUTIONS_PAGE_SIZE", 20),
+        )
+    except listing.BadCursor:
+        abort(400)
+    my_votes = listing.load_my_votes(session=session, user=g.user,
+                                     contribution_ids=[item.contribution.id for item in page.items])
+    context = {"consultation": consultation, "filters": filters, "page": page, "my_votes": my_votes,
+                   "first_page": not request.args.get("after"), "statuses": list(ContributionStatus)}
+    # The same URL serves the whole page and, to htmx (filters, "Voir plus"), only the results fragment.
+    # A history restore (back button after hx-push-url) needs the whole page again.
+    if htmx and not htmx.history_restore_request:
+        response = current_app.make_response(render_template("contributions/_partial.html", **context))
+    else:
+        response = current_app.make_response(render_template("contributions/index.html", **context, **_taxonomy()))
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.route("/consultations/<slug>/contribuer", methods=["GET", "POST"])
+@login_required
+@_limit_writes
+def new(slug: str):
+    consultation = _consultation_or_404(slug)
+    services.ensure_open(consultation)
+    form = ContributionForm()
+    errors: dict = {}
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            contribution = services.submit_contribution(
+                session=session, consultation=consultation, author=g.user, title=form.title.data or "",
+                body=form.body.data or "", theme_id=form.theme.data or None, principle_ids=form.principles.data or [],
+            )
+        except ValidationFailed as exc:
+            errors = exc.errors
+        else:
+            session.commit()
+            if contribution.status == ContributionStatus.PENDING:
+                flash(_("Merci ! Votre contribution est enregistrée ; elle sera publiée après relecture par un modérateur."), "success")
+            else:
+                flash(_("Merci ! Votre contribution est publiée."), "success")
+            return redirect(url_for("contributions.detail", contribution_id=contribution.id), 303)
+    elif request.method == "POST":
+        errors = {"__all__": _("Le formulaire a expiré : rechargez la page et renvoyez-le.")}
+    return render_template("contributions/form.html", form=form, errors=errors, consultation=consultation,
+                           contribution=None, **_taxonomy()), (422 if errors else 200)
+
+
+@bp.get("/contributions/<int:contribution_id>")
+def detail(contribution_id: int):
+    contribution, consultation = _contribution_or_404(contribution_id)
+    session = get_session()
+    view = services.load_views(session=session, contributions=[contribution])[0]
+    kept = session.get(Contribution, contribution.duplicate_of_id) if contribution.duplicate_of_id else None
+    my_vote = listing.load_my_votes(session=session, user=g.user, contribution_ids=[contribution.id]).get(contribution.id)
+    return render_template(
+        "contributions/detail.html", item=view, contribution=contribution, consultation=consultation, kept=kept,
+        my_vote=my_vote, is_author=g.user is not None and g.user.id == contribution.author_id,
+        withdraw_form=WithdrawForm(), moderation_form=ModerationForm(), errors={},
+    )
+
+
+@bp.route("/contributions/<int:contribution_id>/modifier", methods=["GET", "POST"])
+@login_required
+@_limit_writes
+def edit(contribution_id: int):
+    contribution, consultation = _own_or_403(contribution_id)
+    session = get_session()
+    form = ContributionForm(data=None if request.method == "POST" else {
+        "title": contribution.title, "body": contribution.body, "theme": contribution.theme_id or "",
+        "principles": services.author_principle_ids(session=session, contribution=contribution),
+    })
+    errors: dict = {}
+    if form.validate_on_submit():
+        try:
+            services.update_contribution(
+                session=session, contribution=contribution, consultation=consultation, title=form.title.data or "",
+                body=form.body.data or "", theme_id=form.theme.data or None, principle_ids=form.principles.data or [],
+            )
+        except ValidationFailed as exc:
+            errors = exc.errors
+        else:
+            session.commit()
+            flash(_("Votre contribution est modifiée."), "success")
+            return redirect(url_for("contributions.detail", contribution_id=contribution.id), 303)
+    else:
+        if request.method == "POST":
+            errors = {"__all__": _("Le formulaire a expiré : rechargez la page et renvoyez-le.")}
+        # Refuse to show an edit form that could not be saved (closed consultation, no longer pending).
+        services.ensure_editable(contribution=contribution, consultation=consultation)
+    return render_template("contributions/form.html", form=form, errors=errors, consultation=consultation,
+                           contribution=contribution, **_taxonomy()), (422 if errors else 200)
+
+
+@bp.post("/contributions/<int:contribution_id>/retrait")
+@login_required
+@_limit_writes
+def withdraw(contribution_id: int):
+    contribution, consultation = _own_or_403(contribution_id)
+    if not WithdrawForm().validate_on_submit():
+        abort(400)
+    session = get_session()
+    services.withdraw_contribution(session=session, contribution=contribution, consultation=consultation)
+    session.commit()
+    flash(_("Votre contribution est retirée : elle n'apparaît plus dans les listes."), "success")
+    return redirect(url_for("contributions.mine"), 303)
+
+
+@bp.post("/contributions/<int:contribution_id>/moderation")
+@role_required(Role.MODERATOR)
+@_limit_writes
+def moderate(contribution_id: int):
+    contribution, consultation = _contribution_or_404(contribution_id)
+    form = ModerationForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session = get_session()
+    duplicate_of = (form.duplicate_of.data or "").strip().lstrip("#")
+    try:
+        services.moderate_contribution(
+            session=session, contribution=contribution, status=form.status.data or "", reason=form.reason.data or "",
+            duplicate_of_id=int(duplicate_of) if duplicate_of.isdigit() else None,
+        )
+    except ValidationFailed as exc:
+        view = services.load_views(session=session, contributions=[contribution])[0]
+        return render_template(
+            "contributions/detail.html", item=view, contribution=contribution, consultation=consultation, kept=None,
+            my_vote=None, is_author=g.user.id == contribution.author_id, withdraw_form=WithdrawForm(),
+            moderation_form=form, errors=exc.errors,
+        ), 422
+    session.commit()
+    flash(_("Décision enregistrée."), "success")
+    return redirect(url_for("contributions.detail", contribution_id=contribution.id), 303)
+
+
+@bp.get("/mes-contributions")
+@login_required
+def mine():
+    rows = services.list_user_contributions(session=get_session(), user=g.user)
+    return render_template("contributions/mine.html", rows=rows)
