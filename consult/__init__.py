@@ -33,10 +33,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     from consult.admin.views import bp as admin_bp
     from consult.api.views import bp as api_bp
     from consult.auth.views import bp as auth_bp
+    from consult.comments.views import bp as comments_bp
     from consult.consultations.views import bp as consultations_bp
     from consult.contributions.views import bp as contributions_bp
+    from consult.flags.views import bp as flags_bp
     from consult.pages.views import bp as pages_bp
     from consult.taxonomy.views import bp as taxonomy_bp
+    from consult.votes.views import bp as votes_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(auth_bp)
@@ -48,6 +51,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin_consultations_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # read-only GET API, no cookies needed
+    app.register_blueprint(votes_bp)
+    app.register_blueprint(comments_bp)
+    app.register_blueprint(flags_bp)
 
     from consult.cli import register_commands
 

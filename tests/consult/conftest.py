@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from consult.auth.passwords import hash_password
-from consult.models import Consultation, Role, User, utcnow
+from consult.models import Consultation, Contribution, ContributionStatus, Role, User, utcnow
 
 PASSWORD = "Un-mot-de-passe-s0lide"
 _counter = itertools.count(1)
@@ -77,3 +77,24 @@ class Auth:
 @pytest.fixture
 def auth(client):
     return Auth(client)
+
+
+@pytest.fixture
+def make_contribution(session, make_user, make_consultation):
+    """Create a contribution (published by default) with a new author and consultation unless given."""
+
+    def make(consultation: Consultation | None = None, author: User | None = None, **fields) -> Contribution:
+        n = next(_counter)
+        contribution = Contribution(
+            consultation_id=(consultation or make_consultation()).id,
+            author_id=(author or make_user()).id,
+            title=fields.pop("title", f"Proposition {n}"),
+            body=fields.pop("body", f"Le texte de la proposition {n}."),
+            status=fields.pop("status", ContributionStatus.PUBLISHED),
+            **fields,
+        )
+        session.add(contribution)
+        session.commit()
+        return contribution
+
+    return make

@@ -1,0 +1,1 @@
+"""Comments on published contributions, with one level of replies."""

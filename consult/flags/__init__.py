@@ -1,0 +1,1 @@
+"""Reports of contributions and comments; enough of them hide the content pending review."""

@@ -1,0 +1,1 @@
+"""Agree / disagree / pass on published contributions, with exact denormalised counters."""
