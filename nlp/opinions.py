@@ -209,6 +209,9 @@ class OpinionGroups(BaseEstimator):
         Largest number of groups tried (also capped at 2 + n_base_clusters // 12, as in Pol.is).
     n_init : int
         Random (Forgy) initialisations of each group k-means; the lowest inertia wins.
+    min_group_size : int
+        A k-means run leaving a group with fewer participants loses to runs that do not (not in
+        Pol.is, whose single run from existing rows rarely isolates one outlier).
     k_smoothing : int
         A k above 2 is kept only if it also wins the silhouette on this many bootstrap resamplings
         of the base clusters, standing in for Pol.is's rule that a new k must win several updates
@@ -228,6 +231,7 @@ class OpinionGroups(BaseEstimator):
         n_base_clusters=100,
         max_groups=5,
         n_init=10,
+        min_group_size=3,
         k_smoothing=4,
         n_representative=5,
         n_consensus=5,
@@ -241,6 +245,7 @@ class OpinionGroups(BaseEstimator):
         self.n_base_clusters = n_base_clusters
         self.max_groups = max_groups
         self.n_init = n_init
+        self.min_group_size = min_group_size
         self.k_smoothing = k_smoothing
         self.n_representative = n_representative
         self.n_consensus = n_consensus
@@ -384,7 +389,8 @@ class OpinionGroups(BaseEstimator):
     def _group_kmeans(self, centers, weights, k, seed):
         # Forgy initialisation (random existing centres), like Pol.is's seeding from existing rows:
         # k-means++ seeds far outliers and then returns one-participant "groups".
-        return _weighted_kmeans(centers, weights, k, np.random.RandomState(seed), self.n_init)
+        rng = np.random.RandomState(seed)
+        return _weighted_kmeans(centers, weights, k, rng, self.n_init, self.min_group_size)
 
     def _silhouettes(self, centers, weights, seed):
         """Silhouette (on base-cluster centres) of the weighted k-means for each candidate k."""
@@ -557,11 +563,11 @@ class OpinionGroups(BaseEstimator):
         return found[: self.n_divisive]
 
 
-def _weighted_kmeans(points, weights, k, rng, n_init, max_iter=100):
+def _weighted_kmeans(points, weights, k, rng, n_init, min_size=0.0, max_iter=100):
     """Weighted Lloyd k-means from weight-proportional random seeds; labels of the best run."""
     # Hand-written because the points are at most a few hundred base-cluster centres: sklearn's
     # KMeans costs 10-30 ms of fixed overhead per call and choosing k takes about a hundred runs.
-    best_inertia, best_labels = np.inf, None
+    best = (True, np.inf, None)
     for _ in range(n_init):
         centers = points[rng.choice(len(points), k, replace=False, p=weights / weights.sum())]
         labels = None
@@ -579,9 +585,12 @@ def _weighted_kmeans(points, weights, k, rng, n_init, max_iter=100):
                 mass[:, None] > 0, membership.T @ points / np.maximum(mass, 1e-12)[:, None], centers
             )
         inertia = float((weights * distances[np.arange(len(points)), labels]).sum())
-        if inertia < best_inertia - 1e-9:
-            best_inertia, best_labels = inertia, labels
-    return best_labels
+        # Runs leaving a group under min_size lose to any run that does not: the lowest inertia is
+        # often a far outlier alone against everyone else, which is no opinion group.
+        too_small = bool(np.bincount(labels, weights=weights, minlength=k).min() < min_size)
+        if (too_small, inertia) < best[:2]:
+            best = (too_small, inertia, labels)
+    return best[2]
 
 
 def _silhouette(distances, labels) -> float:
