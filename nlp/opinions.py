@@ -12,6 +12,7 @@ the statement-routing priority.
 from __future__ import annotations
 
 import csv
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ import numpy as np
 from scipy.special import ndtr
 from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.extmath import randomized_svd, svd_flip
 from threadpoolctl import threadpool_limits
@@ -359,31 +361,33 @@ class OpinionGroups(BaseEstimator):
 
     def _fit_groups(self, rng):
         points = self.embedding_[self.in_conversation_]
-        n_base = min(self.n_base_clusters, len(np.unique(points, axis=0)))
+        # Rounded, because projections equal up to float noise are the same point to k-means.
+        n_base = min(self.n_base_clusters, len(np.unique(points.round(9), axis=0)))
         if n_base == 0:
             raise ValueError("no participant has voted: nothing to group")
-        base = KMeans(n_base, n_init=1, random_state=rng.randint(2**31)).fit(points)
+        with warnings.catch_warnings():
+            # Near-duplicate points can leave a base cluster empty; it then weighs nothing.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            base = KMeans(n_base, n_init=1, random_state=rng.randint(2**31)).fit(points)
         centers = base.cluster_centers_
         weights = np.bincount(base.labels_, minlength=n_base).astype(float)
         seed = rng.randint(2**31)
         self.silhouette_, labels = self._choose_k(centers, weights, seed, rng)
+        members = labels[base.labels_]
         # Number groups by decreasing size so that ids are stable across runs and meaningful.
-        sizes = np.bincount(labels, weights=weights)
-        rank = np.empty_like(sizes, dtype=int)
-        rank[np.argsort(-sizes, kind="stable")] = np.arange(len(sizes))
-        labels = rank[labels]
-        self.n_groups_ = int(labels.max()) + 1
+        found, sizes = np.unique(members, return_counts=True)
+        rank = np.empty(labels.max() + 1, dtype=int)
+        rank[found[np.argsort(-sizes, kind="stable")]] = np.arange(len(found))
+        members = rank[members]
+        self.n_groups_ = len(found)
         self.base_centers_ = centers
         self.base_labels_ = np.full(len(self.participants_), -1)
         self.base_labels_[self.in_conversation_] = base.labels_
         self.groups_ = np.full(len(self.participants_), -1)
-        self.groups_[self.in_conversation_] = labels[base.labels_]
-        self.group_sizes_ = np.bincount(self.groups_[self.groups_ >= 0], minlength=self.n_groups_)
+        self.groups_[self.in_conversation_] = members
+        self.group_sizes_ = np.bincount(members, minlength=self.n_groups_)
         self.group_centers_ = np.array(
-            [
-                points[self.groups_[self.in_conversation_] == g].mean(axis=0)
-                for g in range(self.n_groups_)
-            ]
+            [points[members == g].mean(axis=0) for g in range(self.n_groups_)]
         )
 
     def _group_kmeans(self, centers, weights, k, seed):
@@ -406,7 +410,8 @@ class OpinionGroups(BaseEstimator):
             if len(np.unique(labels)) < 2:
                 continue
             scores[k] = _silhouette(distances, labels)
-            labelings[k] = labels
+            labelings[k] = np.zeros(len(centers), dtype=int)
+            labelings[k][present] = labels  # an empty base cluster's label does not matter
         return scores, labelings
 
     def _choose_k(self, centers, weights, seed, rng):
