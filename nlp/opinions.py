@@ -454,87 +454,82 @@ class OpinionGroups(BaseEstimator):
         self.consensus_ = {d: self._consensus(d) for d in ("agree", "disagree")}
         self.divisive_ = self._divisive()
 
-    def _active(self):
-        """Indices of the statements that can be reported (not moderated out)."""
-        return np.flatnonzero(~self.moderated_out_)
-
     def _representative(self, g):
-        n_agree, n_disagree, n_seen = (
-            self.group_n_agree_[g],
-            self.group_n_disagree_[g],
-            self.group_n_seen_[g],
-        )
-        rest_agree = self.group_n_agree_.sum(axis=0) - n_agree
-        rest_disagree = self.group_n_disagree_.sum(axis=0) - n_disagree
+        n_agree, n_disagree = self.group_n_agree_[g], self.group_n_disagree_[g]
+        n_seen = self.group_n_seen_[g]
+        rest = {
+            "agree": self.group_n_agree_.sum(axis=0) - n_agree,
+            "disagree": self.group_n_disagree_.sum(axis=0) - n_disagree,
+        }
         rest_seen = self.group_n_seen_.sum(axis=0) - n_seen
         stats = {}
-        for direction, n_dir, rest_dir in (
-            ("agree", n_agree, rest_agree),
-            ("disagree", n_disagree, rest_disagree),
-        ):
+        for direction, n_dir in (("agree", n_agree), ("disagree", n_disagree)):
             p_success = (1 + n_dir) / (2 + n_seen)
             p_test = _proportion_z(n_dir, n_seen)
-            repness = p_success / ((1 + rest_dir) / (2 + rest_seen))
-            repness_test = _two_proportion_z(n_dir + 1, n_seen + 1, rest_dir + 1, rest_seen + 1)
-            stats[direction] = (p_success, p_test, repness, repness_test)
-        z = self.z_threshold
-        candidates, fallback = [], []
-        for j in self._active():
-            direction = "agree" if stats["agree"][3][j] > stats["disagree"][3][j] else "disagree"
-            p_success, p_test, repness, repness_test = (s[j] for s in stats[direction])
-            item = RepresentativeStatement(
+            repness = p_success / ((1 + rest[direction]) / (2 + rest_seen))
+            repness_test = _two_proportion_z(
+                n_dir + 1, n_seen + 1, rest[direction] + 1, rest_seen + 1
+            )
+            stats[direction] = np.array([p_success, p_test, repness, repness_test])
+        agree = stats["agree"][3] > stats["disagree"][3]
+        best = np.where(agree, stats["agree"], stats["disagree"])  # rows: p, p_test, r, r_test
+        active = ~self.moderated_out_
+        passed = active & (best[3] > self.z_threshold) & (best[1] > self.z_threshold)
+        if not passed.any():
+            # Every group gets at least its most distinctive statement, even if no test passes.
+            fallback = np.flatnonzero(active)
+            chosen = fallback[[np.argmax(best[3][fallback])]] if len(fallback) else []
+        else:
+            candidates = np.flatnonzero(passed)
+            candidates = candidates[np.argsort(-best.prod(axis=0)[candidates], kind="stable")]
+            best_agree = [j for j in candidates if agree[j]][:1]
+            chosen = (best_agree + [j for j in candidates if j not in best_agree])[
+                : self.n_representative
+            ]
+            chosen = sorted(chosen, key=lambda j: not agree[j])  # stable: agrees first
+        return [
+            RepresentativeStatement(
                 statement=self.statements_[j],
                 group=g,
-                direction=direction,
+                direction="agree" if agree[j] else "disagree",
                 n_agree=int(n_agree[j]),
                 n_disagree=int(n_disagree[j]),
                 n_seen=int(n_seen[j]),
                 agree_ratio=_ratio(n_agree[j], n_seen[j]),
                 disagree_ratio=_ratio(n_disagree[j], n_seen[j]),
-                p_success=float(p_success),
-                p_test=float(p_test),
-                repness=float(repness),
-                repness_test=float(repness_test),
-                p_value=_p_value(repness_test),
+                p_success=float(best[0, j]),
+                p_test=float(best[1, j]),
+                repness=float(best[2, j]),
+                repness_test=float(best[3, j]),
+                p_value=_p_value(best[3, j]),
             )
-            fallback.append(item)
-            if repness_test > z and p_test > z:
-                candidates.append(item)
-        if not candidates:
-            # Every group gets at least its most distinctive statement, even if no test passes.
-            return [max(fallback, key=lambda s: s.repness_test)] if fallback else []
-        candidates.sort(key=_rep_metric, reverse=True)
-        best_agree = next((c for c in candidates if c.direction == "agree"), None)
-        chosen = ([best_agree] if best_agree else []) + [
-            c for c in candidates if c is not best_agree
+            for j in chosen
         ]
-        chosen = chosen[: self.n_representative]
-        return sorted(chosen, key=lambda c: c.direction != "agree")
 
     def _consensus(self, direction):
         counts = self.n_agree_ if direction == "agree" else self.n_disagree_
         n_seen = self.n_agree_ + self.n_disagree_ + self.n_pass_
         group = self.group_consensus_ if direction == "agree" else self.group_consensus_disagree_
-        kept = []
-        for j in self._active():
-            p_success = (1 + counts[j]) / (2 + n_seen[j])
-            p_test = _proportion_z(counts[j], n_seen[j])
-            if p_success > 0.5 and p_test > self.z_threshold:
-                kept.append(
-                    ConsensusStatement(
-                        statement=self.statements_[j],
-                        direction=direction,
-                        n_agree=int(self.n_agree_[j]),
-                        n_disagree=int(self.n_disagree_[j]),
-                        n_seen=int(n_seen[j]),
-                        p_success=float(p_success),
-                        p_test=float(p_test),
-                        p_value=_p_value(p_test),
-                        group_consensus=float(group[j]),
-                    )
-                )
-        kept.sort(key=lambda s: s.p_success * s.p_test, reverse=True)
-        return kept[: self.n_consensus]
+        p_success = (1 + counts) / (2 + n_seen)
+        p_test = _proportion_z(counts, n_seen)
+        kept = np.flatnonzero(
+            ~self.moderated_out_ & (p_success > 0.5) & (p_test > self.z_threshold)
+        )
+        kept = kept[np.argsort(-(p_success * p_test)[kept], kind="stable")][: self.n_consensus]
+        return [
+            ConsensusStatement(
+                statement=self.statements_[j],
+                direction=direction,
+                n_agree=int(self.n_agree_[j]),
+                n_disagree=int(self.n_disagree_[j]),
+                n_seen=int(n_seen[j]),
+                p_success=float(p_success[j]),
+                p_test=float(p_test[j]),
+                p_value=_p_value(p_test[j]),
+                group_consensus=float(group[j]),
+            )
+            for j in kept
+        ]
 
     def _divisive(self):
         # Not a Pol.is output: the statements whose smoothed agree rate differs most between two
@@ -542,30 +537,31 @@ class OpinionGroups(BaseEstimator):
         if self.n_groups_ < 2:
             return []
         rates = (self.group_n_agree_ + 1) / (self.group_n_seen_ + 2)
-        found = []
-        for j in self._active():
-            hi, lo = int(rates[:, j].argmax()), int(rates[:, j].argmin())
-            z = _two_proportion_z(
-                self.group_n_agree_[hi, j] + 1,
-                self.group_n_seen_[hi, j] + 1,
-                self.group_n_agree_[lo, j] + 1,
-                self.group_n_seen_[lo, j] + 1,
+        columns = np.arange(rates.shape[1])
+        hi, lo = rates.argmax(axis=0), rates.argmin(axis=0)
+        agree, seen = self.group_n_agree_, self.group_n_seen_
+        z = _two_proportion_z(
+            agree[hi, columns] + 1,
+            seen[hi, columns] + 1,
+            agree[lo, columns] + 1,
+            seen[lo, columns] + 1,
+        )
+        spread = rates[hi, columns] - rates[lo, columns]
+        found = np.flatnonzero(~self.moderated_out_ & (z > self.z_threshold))
+        found = found[np.lexsort((-z[found], -spread[found]))][: self.n_divisive]
+        return [
+            DivisiveStatement(
+                statement=self.statements_[j],
+                agree_ratios=tuple(float(r) for r in rates[:, j]),
+                spread=float(spread[j]),
+                most_agree_group=int(hi[j]),
+                least_agree_group=int(lo[j]),
+                z=float(z[j]),
+                p_value=_p_value(z[j]),
+                extremity=float(self.extremity_[j]),
             )
-            if z > self.z_threshold:
-                found.append(
-                    DivisiveStatement(
-                        statement=self.statements_[j],
-                        agree_ratios=tuple(float(r) for r in rates[:, j]),
-                        spread=float(rates[hi, j] - rates[lo, j]),
-                        most_agree_group=hi,
-                        least_agree_group=lo,
-                        z=float(z),
-                        p_value=_p_value(z),
-                        extremity=float(self.extremity_[j]),
-                    )
-                )
-        found.sort(key=lambda s: (s.spread, s.z), reverse=True)
-        return found[: self.n_divisive]
+            for j in found
+        ]
 
 
 def _weighted_kmeans(points, weights, k, rng, n_init, min_size=0.0, max_iter=100):
@@ -618,10 +614,6 @@ def _silhouette(distances, labels) -> float:
 def _p_value(z) -> float:
     """One-sided p-value of a z score."""
     return float(ndtr(-z))
-
-
-def _rep_metric(s: RepresentativeStatement) -> float:
-    return s.repness * s.repness_test * s.p_success * s.p_test
 
 
 def _ratio(count, total) -> float:
