@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, union
@@ -107,7 +107,7 @@ def validate_consultation(
             other = get_consultation(session=session, slug=slug)
             if other is not None and (current is None or other.id != current.id):
                 errors["slug"] = _l("Cette adresse est déjà utilisée par une autre consultation.")
-    opens_at, closes_at = fields.get("opens_at"), fields.get("closes_at")
+    opens_at, closes_at = _utc(fields.get("opens_at")), _utc(fields.get("closes_at"))
     if opens_at is None:
         errors["opens_at"] = _l("Indiquez une date d'ouverture valide.")
     if closes_at is None:
@@ -117,6 +117,11 @@ def validate_consultation(
     if fields.get("moderation") not in set(ModerationMode):
         errors["moderation"] = _l("Choisissez un mode de modération.")
     return errors
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # SQLite gives back naive datetimes (stored in UTC); compare them with the aware ones from forms.
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def validate_phases(phases: list[PhaseInput]) -> dict[str, str]:
@@ -130,7 +135,7 @@ def validate_phases(phases: list[PhaseInput]) -> dict[str, str]:
             errors[f"phase-{index}-description"] = _l("%(n)d caractères au plus.", n=500)
         if phase.starts_at is None or phase.ends_at is None:
             errors[f"phase-{index}-dates"] = _l("Indiquez des dates de début et de fin valides.")
-        elif phase.ends_at <= phase.starts_at:
+        elif _utc(phase.ends_at) <= _utc(phase.starts_at):
             errors[f"phase-{index}-dates"] = _l("La fin doit être postérieure au début.")
     return errors
 
