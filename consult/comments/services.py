@@ -117,7 +117,10 @@ def create_comment(
             )
         # One level of replies: answering a reply answers its parent.
         parent = session.get(Comment, parent.parent_id) if parent.parent_id else parent
+    now = utcnow()
     comment = Comment(
+        created_at=now,
+        updated_at=now,  # equal until an edit: the thread shows "modifié" when they differ
         contribution_id=contribution.id,
         author_id=author.id,
         parent_id=parent.id if parent else None,

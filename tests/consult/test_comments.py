@@ -232,6 +232,7 @@ def test_unpublished_contribution_refuses_with_409(client, author, make_contribu
 
 def test_edit_own_comment(client, session, author, add_comment, contribution):
     comment = add_comment(contribution, author, body="Avant")
+    assert "modifié" not in text(client.get(f"/contributions/{contribution.id}/commentaires"))
     form = client.get(f"/commentaires/{comment.id}/modifier")
     assert form.status_code == 200 and f'id="comment-edit-{comment.id}"' in text(form) and ">Avant</textarea>" in text(form)
     response = client.post(f"/commentaires/{comment.id}/modifier", data={"body": "Après", "next": "/x"})

@@ -229,3 +229,43 @@ def test_export_and_account_deletion_keep_votes(session, make_user, contribution
     session.commit()
     assert fresh(session, contribution).disagree_count == 1
     assert session.exec(select(Vote.value).where(Vote.user_id == user.id)).all() == [-1]
+
+
+def test_writes_are_rate_limited(database_url):
+    """Votes, comments and flags all answer 429 past RATE_LIMIT_WRITE (per route and address)."""
+    from sqlmodel import Session, SQLModel
+
+    from consult import create_app
+    from consult.models import Consultation, User
+
+    app = create_app(
+        {"DATABASE_URL": database_url, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": True, "RATE_LIMIT_WRITE": "2 per minute"}
+    )
+    engine = app.extensions["consult.engine"]
+    SQLModel.metadata.create_all(engine)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            now = utcnow()
+            user = User(email="limite@example.fr", pseudonym="Limite")
+            consultation = Consultation(
+                slug="limite", title="T", summary="S", question="Q", opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=1)
+            )
+            session.add_all([user, consultation])
+            session.flush()
+            contribution = Contribution(consultation_id=consultation.id, author_id=user.id, title="T", body="B")
+            session.add(contribution)
+            session.commit()
+        client = app.test_client()
+        with client.session_transaction() as http_session:
+            http_session["user_id"], http_session["user_version"] = user.id, user.session_version
+        writes = {
+            f"/contributions/{contribution.id}/vote": {"value": 1},
+            f"/contributions/{contribution.id}/commentaires": {"body": "x"},
+            f"/contributions/{contribution.id}/signaler": {"reason": ""},
+        }
+        for path, data in writes.items():
+            codes = [client.post(path, data=data).status_code for _ in range(3)]
+            assert codes[-1] == 429 and 429 not in codes[:2], (path, codes)
+        assert client.get(f"/contributions/{contribution.id}/commentaires").status_code == 200
+    finally:
+        engine.dispose()
