@@ -8,10 +8,10 @@ from consult.config import ConfigError
 from consult.models import Consultation, Principle, Theme, User
 
 
-def test_environment_overrides_defaults(monkeypatch, database_url):
+def test_environment_overrides_defaults(monkeypatch, make_app):
     monkeypatch.setenv("CONSULT_RATE_LIMIT_LOGIN", "3 per minute")
     monkeypatch.setenv("CONSULT_PASSWORD_MIN_LENGTH", "14")
-    app = create_app({"DATABASE_URL": database_url})
+    app = make_app()
     assert app.config["RATE_LIMIT_LOGIN"] == "3 per minute"
     assert app.config["PASSWORD_MIN_LENGTH"] == 14
 
@@ -23,9 +23,9 @@ def test_production_refuses_default_secret_key(monkeypatch):
         create_app({"SECRET_KEY": "dev-insecure-change-me"})
 
 
-def test_production_sets_secure_cookie(monkeypatch, database_url):
+def test_production_sets_secure_cookie(monkeypatch, make_app):
     monkeypatch.setenv("CONSULT_ENV", "production")
-    app = create_app({"SECRET_KEY": "a-long-random-production-secret", "DATABASE_URL": database_url})
+    app = make_app(SECRET_KEY="a-long-random-production-secret")
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
@@ -41,7 +41,7 @@ def test_session_cookie_flags(client, make_user):
 
 
 def test_db_upgrade_loads_taxonomy(database_url):
-    app = create_app({"DATABASE_URL": database_url})
+    app = create_app({"DATABASE_URL": database_url})  # an empty database: the migrations create everything
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     assert "Taxonomie chargée : 38" in result.output
@@ -51,6 +51,7 @@ def test_db_upgrade_loads_taxonomy(database_url):
         session = get_session()
         assert len(session.exec(select(Principle)).all()) == 16
         assert len(session.exec(select(Theme)).all()) == 18
+    app.extensions["consult.engine"].dispose()
 
 
 def test_seed_demo_is_idempotent(runner, session):
