@@ -1,7 +1,8 @@
-"""Comments: thread loading (one query), posting, editing, deleting, status changes with exact counts.
+"""Comments: thread loading (one query), posting, editing, deleting, status changes.
 
-Contribution.comment_count counts the *published* comments (replies included); every status change goes
-through change_status() so the counter moves in the same transaction, as one SQL increment.
+Contribution.comment_count counts the *published* comments (replies included); every status
+change goes through change_status() so the counter moves in the same transaction, as one SQL
+increment.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class Thread:
     authors: dict[int, User] = field(default_factory=dict)
 
     def can_read(self, comment: Comment) -> bool:
-        """Published comments for everyone; pending or hidden ones for their author and moderators."""
+        """Published comments for all; pending or hidden ones for their author and moderators."""
         if comment.status == CommentStatus.PUBLISHED:
             return True
         if comment.status == CommentStatus.DELETED or self.viewer is None:
@@ -68,8 +69,8 @@ class Thread:
 def load_thread(*, session: Session, contribution: Contribution, viewer: User | None) -> Thread:
     """Load the thread with its authors in a single query, keeping only what `viewer` may see.
 
-    A top-level comment that was deleted or that the viewer cannot read stays as a placeholder when it
-    has visible replies, so the replies keep their context.
+    A top-level comment that was deleted or that the viewer cannot read stays as a placeholder
+    when it has visible replies, so the replies keep their context.
     """
     statement = (
         select(Comment, User)
@@ -143,14 +144,14 @@ def update_comment(*, session: Session, comment: Comment, body: str) -> Comment:
     comment.body = _clean_body(body)
     comment.updated_at = utcnow()
     session.add(comment)
-    # On a pre-moderated consultation an edit goes back to the moderators, or approval could be bypassed.
+    # On a pre-moderated consultation an edit goes back to the moderators: no approval bypass.
     change_status(session=session, comment=comment, status=_initial_status(consultation))
     session.flush()
     return comment
 
 
 def delete_comment(*, session: Session, comment: Comment) -> None:
-    """Delete a comment at its author's request: the text is erased, a placeholder keeps replies in context.
+    """Delete a comment at its author's request: text erased; a placeholder keeps replies' context.
 
     Allowed even on a closed consultation: authors keep control over what they wrote.
     """
@@ -162,7 +163,7 @@ def delete_comment(*, session: Session, comment: Comment) -> None:
 
 
 def change_status(*, session: Session, comment: Comment, status: str) -> None:
-    """Set a comment's status and move the contribution's comment_count accordingly (for moderation too)."""
+    """Set a comment's status and move the contribution's comment_count (moderation uses it too)."""
     was_counted = comment.status == CommentStatus.PUBLISHED
     comment.status = status
     session.add(comment)
@@ -222,7 +223,8 @@ def _clean_body(body: str) -> str:
         raise ValidationFailed(
             {
                 "body": _l(
-                    "Votre commentaire fait %(length)d caractères : raccourcissez-le à %(max)s caractères au plus.",
+                    "Votre commentaire fait %(length)d caractères : "
+                    "raccourcissez-le à %(max)s caractères au plus.",
                     length=len(body),
                     max="2 000",
                 )

@@ -1,5 +1,8 @@
-"""Comment threads: read, post, reply, edit, delete. htmx swaps the whole thread; without JavaScript,
-POST then redirect back (or the thread page with the errors and the text kept)."""
+"""Comment threads: read, post, reply, edit, delete.
+
+htmx swaps the whole thread; without JavaScript, POST then redirect back (or the thread page with
+the errors and the text kept).
+"""
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -15,7 +18,7 @@ bp = Blueprint("comments", __name__)
 
 
 def comment_thread(contribution: Contribution) -> services.Thread:
-    """Template global: the thread of `contribution` for the signed-in user (when the page did not pass one)."""
+    """Template global: the thread of `contribution` for the signed-in user (if not passed in)."""
     return services.load_thread(
         session=get_session(), contribution=contribution, viewer=g.get("user")
     )
@@ -91,7 +94,8 @@ def edit(comment_id: int):
     session.commit()
     if comment.status == CommentStatus.PENDING:
         message = _(
-            "Votre commentaire est modifié ; il sera de nouveau publié après validation par l'équipe de modération."
+            "Votre commentaire est modifié ; il sera de nouveau publié après validation "
+            "par l'équipe de modération."
         )
     else:
         message = _("Votre commentaire est modifié.")

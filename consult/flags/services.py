@@ -1,7 +1,8 @@
-"""Flags: one per user and target; FLAG_HIDE_THRESHOLD unresolved flags hide the target pending review.
+"""Flags: one per user and target; FLAG_HIDE_THRESHOLD unresolved flags hide it pending review.
 
-The target's row is locked (by incrementing its flag_count) before counting the unresolved flags, so of
-several concurrent flags the last to commit always sees all the others: the threshold cannot be skipped.
+The target's row is locked (by incrementing its flag_count) before counting the unresolved flags,
+so of several concurrent flags the last to commit always sees all the others: the threshold
+cannot be skipped.
 """
 
 from __future__ import annotations
@@ -112,7 +113,8 @@ def _clean(reason: str, details: str) -> tuple[str, str]:
         errors["details"] = _l("Précisez en quelques mots ce qui pose problème.")
     if len(details) > DETAILS_MAX_LENGTH:
         errors["details"] = _l(
-            "Votre précision fait %(length)d caractères : raccourcissez-la à %(max)s caractères au plus.",
+            "Votre précision fait %(length)d caractères : "
+            "raccourcissez-la à %(max)s caractères au plus.",
             length=len(details),
             max="1 000",
         )

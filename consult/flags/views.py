@@ -1,5 +1,8 @@
-"""Report a contribution or a comment. htmx swaps the flag button for the form, then for the outcome;
-without JavaScript, a form page then a redirect back."""
+"""Report a contribution or a comment.
+
+htmx swaps the flag button for the form, then for the outcome; without JavaScript, a form page
+then a redirect back.
+"""
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -13,7 +16,8 @@ from consult.votes.web import back_to, sign_in_required, wants_fragment, write_l
 
 bp = Blueprint("flags", __name__)
 
-# Content still visible (published) or already hidden by earlier flags can be flagged; the rest is not public.
+# Published content, or content already hidden by earlier flags, can be flagged; the rest is not
+# public.
 FLAGGABLE_CONTRIBUTIONS = (ContributionStatus.PUBLISHED, ContributionStatus.HIDDEN)
 FLAGGABLE_COMMENTS = (CommentStatus.PUBLISHED, CommentStatus.HIDDEN)
 BUTTONS = {"contribution": "flags/_flag_button.html", "comment": "flags/_flag_comment_button.html"}

@@ -1,9 +1,9 @@
 """Cast and read votes; the contribution's counters and sort scores move in the same transaction.
 
-Counters stay exact under concurrent votes because (1) each vote only adds a delta to the counters in
-one UPDATE statement (no read-modify-write in Python), and (2) the delta is computed from the previous
-value of the user's own vote, read under a lock: a row lock (SELECT ... FOR UPDATE) on PostgreSQL, the
-database write lock (BEGIN IMMEDIATE) on SQLite.
+Counters stay exact under concurrent votes because (1) each vote only adds a delta to the counters
+in one UPDATE statement (no read-modify-write in Python), and (2) the delta is computed from the
+previous value of the user's own vote, read under a lock: a row lock (SELECT ... FOR UPDATE) on
+PostgreSQL, the database write lock (BEGIN IMMEDIATE) on SQLite.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ _UPSERT_ATTEMPTS = 3
 
 
 def cast_vote(*, session: Session, contribution: Contribution, user: User, value: int) -> int:
-    """Record `user`'s vote (new or changed) and move the contribution's counters; return the value."""
+    """Record `user`'s vote (new or changed), move the contribution's counters; return the value."""
     value = VoteValue(value)
     check_can_vote(session=session, contribution=contribution)
     _begin_write(session)
@@ -60,7 +60,8 @@ def check_can_vote(*, session: Session, contribution: Contribution) -> None:
     if status == "upcoming":
         raise Conflict(
             _l(
-                "Cette consultation n'est pas encore ouverte : il n'est pas encore possible de voter."
+                "Cette consultation n'est pas encore ouverte : "
+                "il n'est pas encore possible de voter."
             )
         )
     if contribution.status != ContributionStatus.PUBLISHED:
@@ -80,7 +81,7 @@ def vote_of(*, session: Session, contribution_id: int, user: User | None) -> int
 def votes_by_user(
     *, session: Session, user: User | None, contribution_ids: Iterable[int]
 ) -> dict[int, int]:
-    """Return {contribution_id: value} of the user's votes on a page of contributions, in one query."""
+    """Return {contribution_id: value} of the user's votes on a page of contributions (1 query)."""
     ids = list(contribution_ids)
     if user is None or not ids:
         return {}
@@ -116,10 +117,10 @@ def export_votes(session: Session, user: User) -> list[dict[str, Any]]:
 def _begin_write(session: Session) -> None:
     """On SQLite, take the database write lock before reading the previous vote.
 
-    pysqlite starts its transaction lazily, at the first INSERT/UPDATE: a read done before that would
-    see a snapshot another writer may overwrite, and SQLite refuses the later write ("database is
-    locked") instead of waiting. BEGIN IMMEDIATE waits (busy timeout) and then serialises the vote.
-    PostgreSQL needs nothing here: the row locks below do the job.
+    pysqlite starts its transaction lazily, at the first INSERT/UPDATE: a read done before that
+    would see a snapshot another writer may overwrite, and SQLite refuses the later write
+    ("database is locked") instead of waiting. BEGIN IMMEDIATE waits (busy timeout) and then
+    serialises the vote. PostgreSQL needs nothing here: the row locks below do the job.
     """
     connection = session.connection()
     if connection.dialect.name != "sqlite":
@@ -129,7 +130,7 @@ def _begin_write(session: Session) -> None:
 
 
 def _insert(session: Session, table):
-    # Both dialects spell INSERT ... ON CONFLICT DO NOTHING the same way, through their own construct.
+    # Both dialects spell INSERT ... ON CONFLICT DO NOTHING alike, each through its own construct.
     dialect = session.connection().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
@@ -227,7 +228,7 @@ def _consensus_sql(agree, disagree, total):
 
 
 def _divisive_sql(agree, disagree):
-    # CASE rather than LEAST/GREATEST (PostgreSQL) or min/max (SQLite): the same SQL on both dialects.
+    # CASE rather than LEAST/GREATEST (PostgreSQL) or min/max (SQLite): the same SQL on both.
     smaller = case((agree < disagree, agree), else_=disagree)
     larger = case((agree > disagree, agree), (disagree > 0, disagree), else_=1)
     return cast(smaller, Float) / cast(larger, Float) * cast(agree + disagree, Float)

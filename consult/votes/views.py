@@ -1,4 +1,4 @@
-"""Vote on a contribution: htmx swaps the buttons in place; without JavaScript, POST then redirect back."""
+"""Vote on a contribution: htmx swaps the buttons in place; without JavaScript, POST + redirect."""
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _

@@ -1,4 +1,4 @@
-"""HTTP helpers shared by the votes, comments and flags views (sign-in for POST and htmx, rate limit, way back).
+"""HTTP helpers shared by the votes, comments and flags views: sign-in, rate limit, way back.
 
 They live here because these three features were built together; a shared web module would be their
 natural home if other features need them.
@@ -49,12 +49,12 @@ def wants_fragment() -> bool:
 
 
 def back_to(fallback: str) -> str:
-    """Where to go after a write without JavaScript: the page's `next` field if local, else `fallback`."""
+    """Where to go after a write without JavaScript: the `next` field if local, else `fallback`."""
     return safe_next(request.form.get("next") or request.args.get("next")) or fallback
 
 
 def participation_back() -> str:
-    """The path of the page the user is on, for the `next` field of participation forms (template global)."""
+    """Template global: the path of the page the user is on, for the forms' `next` field."""
     if htmx:
         # An htmx request's own URL is a fragment's: the page is the one htmx reports.
         return safe_next(_path(htmx.current_url)) or ""

@@ -1,4 +1,4 @@
-"""Flags: form page and partial, one per user and target, validation, hiding at the threshold, RGPD."""
+"""Flags: form page and partial, one per user and target, validation, hiding, RGPD."""
 
 from concurrent.futures import ThreadPoolExecutor
 from html import unescape
@@ -36,7 +36,9 @@ def reporter(make_user, sign_in):
 
 @pytest.fixture
 def comment(session, make_user, contribution):
-    comment = create_comment(session=session, contribution=contribution, author=make_user(), body="Un commentaire")
+    comment = create_comment(
+        session=session, contribution=contribution, author=make_user(), body="Un commentaire"
+    )
     session.commit()
     return comment
 
@@ -58,7 +60,14 @@ def test_form_page_has_labelled_reasons(client, reporter, contribution):
     response = client.get(f"/contributions/{contribution.id}/signaler")
     html = text(response)
     assert response.status_code == 200 and "<html" in html
-    for label in ["Spam ou publicité", "Propos injurieux", "Données personnelles", "Hors sujet", "Autre", "Précisions"]:
+    for label in [
+        "Spam ou publicité",
+        "Propos injurieux",
+        "Données personnelles",
+        "Hors sujet",
+        "Autre",
+        "Précisions",
+    ]:
         assert label in html
     key = f"flag-contribution-{contribution.id}-reason-spam"
     assert f'id="{key}"' in html and f'for="{key}"' in html
@@ -67,19 +76,29 @@ def test_form_page_has_labelled_reasons(client, reporter, contribution):
 def test_form_partial_for_htmx(client, reporter, contribution):
     html = text(client.get(f"/contributions/{contribution.id}/signaler", headers=HTMX))
     assert "<html" not in html
-    assert html.lstrip().startswith(f'<div class="fr-mb-2w" id="flag-contribution-{contribution.id}" hx-target="this"')
+    assert html.lstrip().startswith(
+        f'<div class="fr-mb-2w" id="flag-contribution-{contribution.id}" hx-target="this"'
+    )
 
 
 def test_anonymous_goes_to_login(client, contribution):
     response = client.get(f"/contributions/{contribution.id}/signaler")
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/connexion?next=/contributions/{contribution.id}/signaler"
+    assert (
+        response.headers["Location"] == f"/connexion?next=/contributions/{contribution.id}/signaler"
+    )
     posted = flag(client, f"/contributions/{contribution.id}/signaler", next="/ici")
     assert posted.status_code == 303 and posted.headers["Location"] == "/connexion?next=/ici"
 
 
 def test_flag_without_javascript(client, session, reporter, contribution):
-    response = flag(client, f"/contributions/{contribution.id}/signaler", "hors_sujet", "Rien à voir", next="/ici")
+    response = flag(
+        client,
+        f"/contributions/{contribution.id}/signaler",
+        "hors_sujet",
+        "Rien à voir",
+        next="/ici",
+    )
     assert response.status_code == 303 and response.headers["Location"] == "/ici"
     row = session.exec(select(Flag)).one()
     assert (row.user_id, row.contribution_id, row.comment_id, row.reason, row.details) == (
@@ -109,7 +128,9 @@ def test_htmx_flag_swaps_the_component(client, reporter, contribution):
     response = flag(client, f"/contributions/{contribution.id}/signaler", headers=HTMX)
     html = text(response)
     assert response.status_code == 200 and "<html" not in html
-    assert f'id="flag-contribution-{contribution.id}"' in html and "Merci, votre signalement" in html
+    assert (
+        f'id="flag-contribution-{contribution.id}"' in html and "Merci, votre signalement" in html
+    )
 
 
 @pytest.mark.parametrize(
@@ -121,14 +142,20 @@ def test_htmx_flag_swaps_the_component(client, reporter, contribution):
         ("spam", "x" * 1001, "Votre précision fait 1001 caractères"),
     ],
 )
-def test_validation_keeps_the_input(client, session, reporter, contribution, reason, details, message):
+def test_validation_keeps_the_input(
+    client, session, reporter, contribution, reason, details, message
+):
     response = flag(client, f"/contributions/{contribution.id}/signaler", reason, details)
     html = text(response)
     assert response.status_code == 422 and message in html
     if details.strip():
         assert f">{details}</textarea>" in html
-    in_place = flag(client, f"/contributions/{contribution.id}/signaler", reason, details, headers=HTMX)
-    assert in_place.status_code == 200 and message in text(in_place) and "<html" not in text(in_place)
+    in_place = flag(
+        client, f"/contributions/{contribution.id}/signaler", reason, details, headers=HTMX
+    )
+    assert (
+        in_place.status_code == 200 and message in text(in_place) and "<html" not in text(in_place)
+    )
     assert session.exec(select(Flag)).all() == []
 
 
@@ -178,23 +205,37 @@ def test_default_threshold_is_3(app):
 def test_resolved_flags_do_not_count(session, make_user, contribution):
     for _ in range(2):
         services.flag_contribution(
-            session=session, contribution=contribution, user=make_user(), reason="spam", details="", hide_threshold=3
+            session=session,
+            contribution=contribution,
+            user=make_user(),
+            reason="spam",
+            details="",
+            hide_threshold=3,
         )
     for row in session.exec(select(Flag)):
         row.resolved_at = utcnow()
         session.add(row)
     session.commit()
     hidden = services.flag_contribution(
-        session=session, contribution=contribution, user=make_user(), reason="spam", details="", hide_threshold=3
+        session=session,
+        contribution=contribution,
+        user=make_user(),
+        reason="spam",
+        details="",
+        hide_threshold=3,
     )
     assert hidden is False and contribution.status == ContributionStatus.PUBLISHED
 
 
-def test_threshold_hides_a_comment_and_uncounts_it(client, session, make_user, sign_in, contribution, comment):
+def test_threshold_hides_a_comment_and_uncounts_it(
+    client, session, make_user, sign_in, contribution, comment
+):
     assert reload(session, Contribution, contribution.id).comment_count == 1
     for _ in range(3):
         sign_in(make_user())
-        response = flag(client, f"/commentaires/{comment.id}/signaler", "propos_injurieux", headers=HTMX)
+        response = flag(
+            client, f"/commentaires/{comment.id}/signaler", "propos_injurieux", headers=HTMX
+        )
         assert f'id="flag-comment-{comment.id}"' in text(response)
     assert reload(session, Comment, comment.id).status == CommentStatus.HIDDEN
     assert session.get(Contribution, contribution.id).comment_count == 0
@@ -227,10 +268,13 @@ def test_flag_buttons(app, client, reporter, contribution, comment):
     html = text(client.get(f"/contributions/{contribution.id}/commentaires"))
     assert f'hx-get="/contributions/{contribution.id}/signaler"' in html
     assert f'hx-get="/commentaires/{comment.id}/signaler"' in html
-    assert "Signaler<span class=\"fr-sr-only\"> ce commentaire</span>" in html
+    assert 'Signaler<span class="fr-sr-only"> ce commentaire</span>' in html
     client.post("/deconnexion")
     html = text(client.get(f"/contributions/{contribution.id}/commentaires"))
-    assert f'href="/contributions/{contribution.id}/signaler"' in html and "hx-get=\"/contributions" not in html
+    assert (
+        f'href="/contributions/{contribution.id}/signaler"' in html
+        and 'hx-get="/contributions' not in html
+    )
 
 
 def test_csrf_is_checked(app, client, session, reporter, contribution):
@@ -243,12 +287,21 @@ def test_export_lists_the_users_flags(session, reporter, contribution, comment):
     from consult.account.services import export_user_data
 
     services.flag_contribution(
-        session=session, contribution=contribution, user=reporter, reason="autre", details="Pourquoi", hide_threshold=3
+        session=session,
+        contribution=contribution,
+        user=reporter,
+        reason="autre",
+        details="Pourquoi",
+        hide_threshold=3,
     )
-    services.flag_comment(session=session, comment=comment, user=reporter, reason="spam", details="", hide_threshold=3)
+    services.flag_comment(
+        session=session, comment=comment, user=reporter, reason="spam", details="", hide_threshold=3
+    )
     session.commit()
     exported = export_user_data(session=session, user=reporter)["flags"]
-    assert [(f["contribution_id"], f["comment_id"], f["reason"], f["details"]) for f in exported] == [
+    assert [
+        (f["contribution_id"], f["comment_id"], f["reason"], f["details"]) for f in exported
+    ] == [
         (contribution.id, None, "autre", "Pourquoi"),
         (None, comment.id, "spam", ""),
     ]

@@ -28,7 +28,9 @@ def voter(make_user, client):
 
 
 def vote(client, contribution, value, headers=None, **data):
-    return client.post(f"/contributions/{contribution.id}/vote", data={"value": value, **data}, headers=headers)
+    return client.post(
+        f"/contributions/{contribution.id}/vote", data={"value": value, **data}, headers=headers
+    )
 
 
 def fresh(session, contribution) -> Contribution:
@@ -63,7 +65,12 @@ def test_vote_never_redirects_off_site(client, voter, contribution, next_url):
 
 
 def test_vote_is_changeable_and_counts_move(client, session, voter, contribution):
-    for value, expected in [(1, (1, 0, 0, 1)), (-1, (0, 1, 0, 1)), (-1, (0, 1, 0, 1)), (0, (0, 0, 1, 1))]:
+    for value, expected in [
+        (1, (1, 0, 0, 1)),
+        (-1, (0, 1, 0, 1)),
+        (-1, (0, 1, 0, 1)),
+        (0, (0, 0, 1, 1)),
+    ]:
         vote(client, contribution, value)
         row = fresh(session, contribution)
         assert (row.agree_count, row.disagree_count, row.pass_count, row.vote_count) == expected
@@ -76,7 +83,9 @@ def test_htmx_vote_returns_the_component_only(client, voter, contribution):
     assert response.status_code == 200
     html = unescape(response.get_data(as_text=True))
     assert "<html" not in html
-    assert html.lstrip().startswith(f'<div class="consult-votes fr-mb-2w" id="votes-{contribution.id}" hx-target="this"')
+    assert html.lstrip().startswith(
+        f'<div class="consult-votes fr-mb-2w" id="votes-{contribution.id}" hx-target="this"'
+    )
     assert html.count('aria-pressed="true"') == 1
     pressed = html.split('aria-pressed="true"')[1].split("</button>")[0]
     assert "Pas d'accord" in pressed and ">1</span>" in pressed
@@ -92,18 +101,24 @@ def test_unknown_contribution_404(client, voter):
     assert client.post("/contributions/999999/vote", data={"value": 1}).status_code == 404
 
 
-def test_closed_consultation_refuses_with_409(client, session, voter, make_consultation, make_contribution):
+def test_closed_consultation_refuses_with_409(
+    client, session, voter, make_consultation, make_contribution
+):
     now = utcnow()
     closed = make_consultation(opens_at=now - timedelta(days=10), closes_at=now - timedelta(days=1))
     contribution = make_contribution(closed, agree_count=2, vote_count=2)
     response = vote(client, contribution, 1)
     assert response.status_code == 409
-    assert "Cette consultation est close : il n'est plus possible de voter." in unescape(response.get_data(as_text=True))
+    assert "Cette consultation est close : il n'est plus possible de voter." in unescape(
+        response.get_data(as_text=True)
+    )
     assert fresh(session, contribution).agree_count == 2
     assert session.exec(select(Vote)).all() == []
 
 
-def test_closed_consultation_htmx_shows_the_reason_in_place(client, voter, make_consultation, make_contribution):
+def test_closed_consultation_htmx_shows_the_reason_in_place(
+    client, voter, make_consultation, make_contribution
+):
     now = utcnow()
     closed = make_consultation(opens_at=now - timedelta(days=10), closes_at=now - timedelta(days=1))
     contribution = make_contribution(closed)
@@ -117,11 +132,15 @@ def test_closed_consultation_htmx_shows_the_reason_in_place(client, voter, make_
 
 def test_upcoming_consultation_refuses(client, voter, make_consultation, make_contribution):
     now = utcnow()
-    upcoming = make_consultation(opens_at=now + timedelta(days=1), closes_at=now + timedelta(days=10))
+    upcoming = make_consultation(
+        opens_at=now + timedelta(days=1), closes_at=now + timedelta(days=10)
+    )
     assert vote(client, make_contribution(upcoming), 1).status_code == 409
 
 
-@pytest.mark.parametrize("status", [s for s in ContributionStatus if s != ContributionStatus.PUBLISHED])
+@pytest.mark.parametrize(
+    "status", [s for s in ContributionStatus if s != ContributionStatus.PUBLISHED]
+)
 def test_unpublished_contribution_refuses(client, session, voter, make_contribution, status):
     contribution = make_contribution(status=status)
     response = vote(client, contribution, 1)
@@ -164,11 +183,15 @@ def test_votes_by_user_in_one_query(session, make_user, make_contribution, contr
     services.cast_vote(session=session, contribution=contribution, user=user, value=1)
     services.cast_vote(session=session, contribution=other, user=user, value=0)
     session.commit()
-    assert services.votes_by_user(session=session, user=user, contribution_ids=[contribution.id, other.id]) == {
+    assert services.votes_by_user(
+        session=session, user=user, contribution_ids=[contribution.id, other.id]
+    ) == {
         contribution.id: 1,
         other.id: 0,
     }
-    assert services.votes_by_user(session=session, user=None, contribution_ids=[contribution.id]) == {}
+    assert (
+        services.votes_by_user(session=session, user=None, contribution_ids=[contribution.id]) == {}
+    )
     assert services.vote_of(session=session, contribution_id=other.id, user=user) == 0
 
 
@@ -194,7 +217,10 @@ def test_template_uses_my_votes_of_a_list(app, client, voter, make_contribution)
 
         g.user = voter
         html = render_template(
-            "votes/_vote_buttons.html", contribution=contribution, my_votes={contribution.id: 0}, current_user=voter
+            "votes/_vote_buttons.html",
+            contribution=contribution,
+            my_votes={contribution.id: 0},
+            current_user=voter,
         )
     assert html.count('aria-pressed="true"') == 1
     assert 'value="0" aria-pressed="true"' in html
@@ -206,7 +232,9 @@ def test_csrf_is_required_and_accepted_from_the_htmx_header(app, client, voter, 
     page = client.get(f"/contributions/{contribution.id}/commentaires").get_data(as_text=True)
     token = page.split('"X-CSRFToken": "')[1].split('"')[0]
     response = vote(client, contribution, 1, headers={**HTMX, "X-CSRFToken": token})
-    assert response.status_code == 200 and 'aria-pressed="true"' in unescape(response.get_data(as_text=True))
+    assert response.status_code == 200 and 'aria-pressed="true"' in unescape(
+        response.get_data(as_text=True)
+    )
 
 
 def test_export_and_account_deletion_keep_votes(session, make_user, contribution):
@@ -239,7 +267,12 @@ def test_writes_are_rate_limited(database_url):
     from consult.models import Consultation, User
 
     app = create_app(
-        {"DATABASE_URL": database_url, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": True, "RATE_LIMIT_WRITE": "2 per minute"}
+        {
+            "DATABASE_URL": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": True,
+            "RATE_LIMIT_WRITE": "2 per minute",
+        }
     )
     engine = app.extensions["consult.engine"]
     SQLModel.metadata.create_all(engine)
@@ -248,11 +281,18 @@ def test_writes_are_rate_limited(database_url):
             now = utcnow()
             user = User(email="limite@example.fr", pseudonym="Limite")
             consultation = Consultation(
-                slug="limite", title="T", summary="S", question="Q", opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=1)
+                slug="limite",
+                title="T",
+                summary="S",
+                question="Q",
+                opens_at=now - timedelta(days=1),
+                closes_at=now + timedelta(days=1),
             )
             session.add_all([user, consultation])
             session.flush()
-            contribution = Contribution(consultation_id=consultation.id, author_id=user.id, title="T", body="B")
+            contribution = Contribution(
+                consultation_id=consultation.id, author_id=user.id, title="T", body="B"
+            )
             session.add(contribution)
             session.commit()
         client = app.test_client()

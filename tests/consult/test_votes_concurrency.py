@@ -1,6 +1,6 @@
 """Many users voting on one contribution at once: no lost update, on SQLite and on PostgreSQL.
 
-Runs on PostgreSQL when CONSULT_TEST_POSTGRES_URL is set (scripts/pg-throwaway.sh), SQLite otherwise.
+Runs on PostgreSQL when CONSULT_TEST_POSTGRES_URL is set (scripts/pg-throwaway.sh), else SQLite.
 """
 
 import random
@@ -16,7 +16,7 @@ from consult.votes import services
 
 USERS = 40
 CHANGES_PER_USER = 5
-# Users whose votes are also sent from a second browser at the same time: races on their own vote row.
+# Users whose votes also come from a second browser at the same time: races on their own vote row.
 DOUBLE_SENDERS = 10
 WORKERS = 12  # below the engine's pool (10 + 10 overflow on PostgreSQL, 5 + 10 on SQLite)
 
@@ -35,15 +35,25 @@ def test_concurrent_votes_keep_exact_counts(app, session, make_user, make_contri
     rng = random.Random(20261130)
     jobs = []  # (client, [values]) — each job runs its values in order, jobs run in parallel
     for index, user in enumerate(users):
-        jobs.append((signed_in_client(app, user), [rng.choice([1, -1, 0]) for _ in range(CHANGES_PER_USER)]))
+        jobs.append(
+            (signed_in_client(app, user), [rng.choice([1, -1, 0]) for _ in range(CHANGES_PER_USER)])
+        )
         if index < DOUBLE_SENDERS:
-            jobs.append((signed_in_client(app, user), [rng.choice([1, -1, 0]) for _ in range(CHANGES_PER_USER)]))
+            jobs.append(
+                (
+                    signed_in_client(app, user),
+                    [rng.choice([1, -1, 0]) for _ in range(CHANGES_PER_USER)],
+                )
+            )
     rng.shuffle(jobs)
     url = f"/contributions/{contribution.id}/vote"
 
     def run(job):
         client, values = job
-        return [client.post(url, data={"value": v}, headers={"HX-Request": "true"}).status_code for v in values]
+        return [
+            client.post(url, data={"value": v}, headers={"HX-Request": "true"}).status_code
+            for v in values
+        ]
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
@@ -56,7 +66,9 @@ def test_concurrent_votes_keep_exact_counts(app, session, make_user, make_contri
     row = session.get(Contribution, contribution.id)
     by_value = dict(
         session.exec(
-            select(Vote.value, func.count()).where(Vote.contribution_id == contribution.id).group_by(Vote.value)
+            select(Vote.value, func.count())
+            .where(Vote.contribution_id == contribution.id)
+            .group_by(Vote.value)
         ).all()
     )
     assert row.agree_count == by_value.get(1, 0)
@@ -66,7 +78,9 @@ def test_concurrent_votes_keep_exact_counts(app, session, make_user, make_contri
     assert row.consensus_score == pytest.approx(
         services.consensus_score(row.agree_count, row.disagree_count, row.vote_count)
     )
-    assert row.divisive_score == pytest.approx(services.divisive_score(row.agree_count, row.disagree_count))
+    assert row.divisive_score == pytest.approx(
+        services.divisive_score(row.agree_count, row.disagree_count)
+    )
     with capsys.disabled():
         print(
             f"\n[{session.get_bind().dialect.name}] {requests} votes from {USERS} users "
@@ -94,6 +108,8 @@ def test_same_user_racing_through_services(app, make_user, make_contribution):
         list(pool.map(cast, [1, -1, 0, 1, -1, 0, 1, -1] * 4))
     with Session(engine) as check:
         row = check.get(Contribution, contribution.id)
-        (value,) = check.exec(select(Vote.value).where(Vote.contribution_id == contribution.id)).all()
+        (value,) = check.exec(
+            select(Vote.value).where(Vote.contribution_id == contribution.id)
+        ).all()
         counts = {1: row.agree_count, -1: row.disagree_count, 0: row.pass_count}
         assert row.vote_count == 1 and counts[value] == 1 and sum(counts.values()) == 1
