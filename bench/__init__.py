@@ -1,0 +1,1 @@
+"""Benchmarks: run a module with `python -m bench.<name>` (results in bench/RESULTS.md)."""
