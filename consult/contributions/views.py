@@ -80,6 +80,9 @@ def index(slug: str):
     # A history restore (back button after hx-push-url) needs the whole page again.
     if htmx and not htmx.history_restore_request:
         response = current_app.make_response(render_template("contributions/_partial.html", **context))
+        if not request.args.get("after"):
+            # The filter form pushes its URL to the history: push the canonical one (no empty parameters).
+            response.headers["HX-Push-Url"] = url_for("contributions.index", slug=slug, **filters.query_args())
     else:
         response = current_app.make_response(render_template("contributions/index.html", **context, **_taxonomy()))
     response.vary.add("HX-Request")

@@ -74,7 +74,9 @@ def test_load_more_over_http_follows_the_sort(app, client, session, scored, sort
     seen, url = _ids(html), _next_url(html)
     while url:
         assert f"sort={sort}" in url or sort == "recent"  # filter state travels with the cursor
-        html = client.get(url, headers=HTMX).get_data(as_text=True)
+        response = client.get(url, headers=HTMX)
+        assert "HX-Push-Url" not in response.headers
+        html = response.get_data(as_text=True)
         assert "<html" not in html
         seen += _ids(html)
         url = _next_url(html)
@@ -106,6 +108,9 @@ def test_full_page_and_htmx_partial(client, session, make_consultation, make_use
     partial = client.get(_list_url(consultation), headers=HTMX).get_data(as_text=True)
     assert "<html" not in partial and 'id="contribution-filters"' not in partial
     assert f'id="contribution-{contribution.id}"' in partial and 'id="load-more"' in partial
+    # The filter form pushes the canonical URL (no empty parameters); "Voir plus" pushes nothing.
+    filtered = client.get(_list_url(consultation, q="", theme="T01", principle=""), headers=HTMX)
+    assert filtered.headers["HX-Push-Url"] == f"/consultations/{consultation.slug}/contributions?theme=T01"
     # Back button after hx-push-url: htmx asks for the whole page again.
     restore = client.get(_list_url(consultation), headers=HTMX | {"HX-History-Restore-Request": "true"})
     assert "<html" in restore.get_data(as_text=True)
