@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from consult.account.views import bp as account_bp
     from consult.admin.consultations import bp as admin_consultations_bp
     from consult.admin.views import bp as admin_bp
+    from consult.analysis.views import bp as analysis_bp
     from consult.api.views import bp as api_bp
     from consult.auth.views import bp as auth_bp
     from consult.comments.views import bp as comments_bp
@@ -54,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(votes_bp)
     app.register_blueprint(comments_bp)
     app.register_blueprint(flags_bp)
+    app.register_blueprint(analysis_bp)
 
     from consult.cli import register_commands
 

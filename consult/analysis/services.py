@@ -1,0 +1,129 @@
+"""The bridge to the nlp library: the only module of consult that imports nlp.
+
+Personal data detection before publication, and similar contributions while a citizen types.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from consult.models import Contribution, ContributionStatus, utcnow
+from nlp.personal_data import detect, redact
+from nlp.similar import SimilarityIndex
+
+# Below this cosine, "similar" contributions are noise for a reader (measured on the demo content).
+SIMILARITY_FLOOR = 0.18
+
+TYPE_LABELS = {
+    "email": "adresse électronique",
+    "phone": "numéro de téléphone",
+    "nir": "numéro de sécurité sociale",
+    "iban": "coordonnées bancaires (IBAN)",
+    "address": "adresse postale",
+    "birth_date": "date de naissance",
+    "person": "nom de personne",
+    "health": "information sur la santé d'une personne",
+}
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """What was found in a text: the spans' kinds in French, and the text with them masked."""
+
+    kinds: list[str]
+    sensitive: bool
+    redacted: str
+
+
+def find_personal_data(text: str) -> PersonalData | None:
+    """Return the personal data found in `text` (RGPD; health is art. 9 sensitive data), or None."""
+    spans = detect(text)
+    if not spans:
+        return None
+    kinds = sorted({TYPE_LABELS.get(span.type, span.type) for span in spans})
+    return PersonalData(kinds=kinds, sensitive=any(s.sensitive for s in spans), redacted=redact(text, spans))
+
+
+@dataclass
+class _CachedIndex:
+    index: SimilarityIndex
+    max_id: int
+    size: int
+    built_at: datetime
+
+
+class SimilarIndexCache:
+    """One similarity index per consultation, kept in memory and refreshed as contributions change.
+
+    New contributions are appended (`add`); an edit or status change of an indexed one (its
+    `updated_at` moves) rebuilds the index. Vote counters do not touch `updated_at`.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._indexes: dict[int, _CachedIndex] = {}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._indexes.clear()
+
+    def get(self, *, session: Session, consultation_id: int) -> SimilarityIndex | None:
+        published = (Contribution.consultation_id == consultation_id) & (Contribution.status == ContributionStatus.PUBLISHED)
+        count = session.exec(select(func.count()).where(published)).one()
+        if not count:
+            return None
+        with self._lock:
+            cached = self._indexes.get(consultation_id)
+            if cached is not None and not self._edited_since(session, consultation_id, cached):
+                if count == cached.size:
+                    return cached.index
+                rows = session.exec(_texts(published & (Contribution.id > cached.max_id))).all()
+                if cached.size + len(rows) == count:
+                    cached.index.add([text for _, text in rows], [cid for cid, _ in rows])
+                    cached.max_id, cached.size = rows[-1][0], count
+                    return cached.index
+            built_at = utcnow()
+            rows = session.exec(_texts(published)).all()
+            # Dropping frequent features speeds queries on large corpora but empties small ones.
+            index = SimilarityIndex(max_df=0.2 if len(rows) >= 1000 else 1.0).fit([text for _, text in rows], [cid for cid, _ in rows])
+            self._indexes[consultation_id] = _CachedIndex(index, rows[-1][0], len(rows), built_at)
+            return index
+
+    @staticmethod
+    def _edited_since(session: Session, consultation_id: int, cached: _CachedIndex) -> bool:
+        changed = session.exec(
+            select(func.count()).where(
+                Contribution.consultation_id == consultation_id,
+                Contribution.id <= cached.max_id,
+                Contribution.updated_at > cached.built_at,
+            )
+        ).one()
+        return changed > 0
+
+
+def _texts(condition):
+    return select(Contribution.id, Contribution.title + "\n" + Contribution.body).where(condition).order_by(Contribution.id)
+
+
+similar_indexes = SimilarIndexCache()
+
+
+def similar_contributions(
+    *, session: Session, consultation_id: int, text: str, k: int = 5, exclude_id: int | None = None
+) -> list[tuple[Contribution, float]]:
+    """Return up to `k` published contributions of the consultation most similar to `text`, with cosines."""
+    if len(text.strip()) < 15:
+        return []
+    index = similar_indexes.get(session=session, consultation_id=consultation_id)
+    if index is None:
+        return []
+    hits = [(cid, score) for cid, score in index.query(text, k=k + 1) if score >= SIMILARITY_FLOOR and cid != exclude_id][:k]
+    if not hits:
+        return []
+    rows = {c.id: c for c in session.exec(select(Contribution).where(Contribution.id.in_([cid for cid, _ in hits])))}
+    return [(rows[cid], score) for cid, score in hits if cid in rows and rows[cid].status == ContributionStatus.PUBLISHED]
