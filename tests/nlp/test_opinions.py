@@ -4,14 +4,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
-from sklearn.metrics import adjusted_rand_score
+from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from nlp.opinions import (
     META_PRIORITY,
     OpinionGroups,
     PolisFormatError,
     VoteMatrix,
+    _silhouette,
     polis_priority,
     read_polis,
     votes_to_matrix,
@@ -77,9 +80,7 @@ def test_moderated_out_statement_is_ignored_everywhere():
     # The moderated statement splits participants by parity, against the camps: it must not count.
     values = matrix.values.copy()
     values[:, 0] = np.where(np.arange(len(camp)) % 2 == 0, 1.0, -1.0)
-    model = OpinionGroups().fit(
-        VoteMatrix(values, matrix.participants, matrix.statements, matrix.moderated_out)
-    )
+    model = OpinionGroups().fit(VoteMatrix(values, matrix.participants, matrix.statements, matrix.moderated_out))
     assert adjusted_rand_score(camp, model.groups_) == 1.0
     reported = [s.statement for group in model.representative_.values() for s in group]
     reported += [s.statement for d in model.consensus_.values() for s in d]
@@ -262,3 +263,33 @@ def test_real_conversation_matches_polis_groups():
     reference = conversation.reference_groups
     both = (reference >= 0) & (model.groups_ >= 0)
     assert adjusted_rand_score(reference[both], model.groups_[both]) > 0.8
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.integers(1, 25).flatmap(
+        lambda n: st.integers(1, 12).flatmap(
+            lambda m: st.lists(st.sampled_from([1.0, -1.0, 0.0, np.nan]), min_size=n * m, max_size=n * m).map(
+                lambda cells: np.array(cells).reshape(n, m)
+            )
+        )
+    )
+)
+def test_any_small_matrix_fits_consistently(values):
+    if np.isnan(values).all():
+        return
+    model = OpinionGroups().fit(values)
+    grouped = model.groups_ >= 0
+    np.testing.assert_array_equal(grouped, model.in_conversation_)
+    assert model.group_sizes_.sum() == grouped.sum() and (model.group_sizes_ > 0).all()
+    assert set(model.representative_) == set(range(model.n_groups_))
+    assert np.isfinite(model.embedding_).all()
+
+
+def test_silhouette_matches_sklearn_with_a_singleton_cluster():
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(40, 2))
+    labels = rng.integers(0, 3, 40)
+    labels[0] = 3  # a cluster of one
+    distances = np.sqrt(((points[:, None] - points[None]) ** 2).sum(axis=-1))
+    assert _silhouette(distances, labels) == pytest.approx(silhouette_score(points, labels))
