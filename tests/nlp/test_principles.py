@@ -145,13 +145,20 @@ def _supervised_fixture():
 def test_supervised_labels_change_predictions_and_explain_them(taxonomy):
     texts, labels = _supervised_fixture()
     probe = ["Les lunettes coûtent trop cher."]
-    zero_shot = PrincipleClassifier(taxonomy).fit(texts)
-    blended = PrincipleClassifier(taxonomy).fit(texts, labels)
+    zero_shot = PrincipleClassifier(taxonomy, blend_halfway=2).fit(texts)
+    blended = PrincipleClassifier(taxonomy, blend_halfway=2).fit(texts, labels)
     assert "P02" not in _ids(zero_shot.predict(probe)[0])
     (label,) = [lab for lab in blended.predict(probe)[0] if lab.id == "P02"]
     assert "lunette" in " ".join(label.words)
-    assert blended.alpha_[1] == pytest.approx(12 / (12 + blended.blend_halfway))
+    assert blended.alpha_[1] == pytest.approx(12 / (12 + 2))
     assert blended.alpha_[0] == 0  # no labels for P01: zero-shot only
+
+
+def test_few_labels_weigh_little_by_default(taxonomy):
+    texts, labels = _supervised_fixture()
+    clf = PrincipleClassifier(taxonomy).fit(texts, labels)
+    assert clf.alpha_[1] == pytest.approx(12 / (12 + 20))
+    assert "P02" not in _ids(clf.predict(["Les lunettes coûtent trop cher."])[0])
 
 
 def test_unlabelled_texts_are_ignored_by_supervision(taxonomy):
