@@ -81,19 +81,17 @@ LOOKUP_OVERRIDES = {
     "personnelle": "personnel",
 }
 
-# Modal and filler verbs that open most consultation answers ("il faut", "on doit", "il faudrait faire"):
-# spaCy's French stop list keeps them, and they then top every theme's term list.
-EXTRA_STOP_LEMMAS = frozenset({"falloir", "devoir", "pouvoir", "faire", "vouloir", "chose", "vraiment"})
-
 _SPACES = re.compile(r"\s+")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 
 
 def normalize(text: str) -> str:
-    """Return `text` with unicode normalised (NFC), URLs dropped, typographic quotes unified, spaces collapsed."""
+    """Return `text` with unicode normalised (NFC), URLs dropped, quotes unified, `|` split, spaces collapsed."""
     text = unicodedata.normalize("NFC", text or "")
     text = _URL.sub(" ", text)
     text = text.replace("\u2019", "'").replace("\u00a0", " ")
+    # Multiple-choice answers arrive `|`-joined ("Réduire la dépense|Autre"); the tokenizer keeps "commun|le".
+    text = text.replace("|", " | ")
     return _SPACES.sub(" ", text).strip()
 
 
@@ -121,7 +119,6 @@ def load_pipeline(mode: Literal["model", "lookup", "blank"] = "model") -> Langua
         table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
         for form, lemma in LOOKUP_OVERRIDES.items():
             table[form] = lemma
-            table[form.capitalize()] = lemma
     return nlp
 
 
@@ -145,20 +142,22 @@ def lemmatize(
     keep_stop_words: bool = False,
 ) -> list[list[str]]:
     """Return, for each text, its lower-case lemmas without punctuation, numbers, stop words and 1-letter tokens."""
-    pipeline = load_pipeline(resolve_mode(len(texts), mode))
+    resolved = resolve_mode(len(texts), mode)
+    pipeline = load_pipeline(resolved)
     stop_words = pipeline.Defaults.stop_words
+    # The lookup table is keyed by exact text: "Transports" at a sentence start would stay unlemmatised.
+    prepare = (lambda t: normalize(t).lower()) if resolved == "lookup" else normalize
     out: list[list[str]] = []
-    for doc in pipeline.pipe((normalize(t) for t in texts), batch_size=batch_size):
+    for doc in pipeline.pipe((prepare(t) for t in texts), batch_size=batch_size):
         lemmas = []
         for token in doc:
             if token.is_punct or token.is_space or token.like_num or token.like_url:
                 continue
-            lemma = (token.lemma_ or token.text).lower().strip()
+            # Strip inversion hyphens ("faut-il" gives "-il") and abbreviation dots ("etc.").
+            lemma = (token.lemma_ or token.text).lower().strip().strip("-.")
             if len(lemma) < 2 or not any(c.isalpha() for c in lemma):
                 continue
-            if not keep_stop_words and (
-                token.is_stop or lemma in stop_words or lemma in EXTRA_STOP_LEMMAS
-            ):
+            if not keep_stop_words and (token.is_stop or lemma in stop_words):
                 continue
             lemmas.append(lemma)
         out.append(lemmas)

@@ -23,7 +23,11 @@ from .taxonomy import Taxonomy
 from .text import lemma_strings
 
 UNASSIGNED = -1  # texts with no word in the vocabulary (empty, only stop words or numbers)
-AUTO_K_GRID = (6, 8, 10, 12, 15, 20, 25, 30)
+AUTO_K_GRID = (4, 5, 6, 8, 10, 12, 15, 20, 25, 30)
+IDEA_SAMPLE = 800
+# Kept in the features (answers to "what should be done?" say "il faut", which tells questions apart)
+# but useless in a label.
+LABEL_STOP_WORDS = frozenset({"falloir", "devoir", "pouvoir", "faire", "vouloir", "chose", "vraiment"})
 
 
 @dataclass
@@ -230,27 +234,34 @@ class ThemeModel(BaseEstimator):
         self.idea_scores_ = np.clip(idea_scores, 0.0, 1.0)
 
     def _cluster_ideas(self, space, seed):
+        """K-means inside a theme; k by silhouette, searched on a sample then refined on all members."""
         n = space.shape[0]
         max_k = min(self.max_ideas, n // self.min_idea_size)
         if self.n_ideas != "auto":
             max_k = min(int(self.n_ideas), n)
         if max_k < 2 or n < 3:
             return np.zeros(n, dtype=int), space.mean(axis=0, keepdims=True)
-        candidates = [max_k] if self.n_ideas != "auto" else range(2, max_k + 1)
+        # The search runs on <= IDEA_SAMPLE rows: k-means over every candidate k on every member of a
+        # 3,000-text theme cost more than the whole NMF.
+        sample = space[check_random_state(seed).permutation(n)[:IDEA_SAMPLE]]
+        candidates = range(2, max_k + 1) if self.n_ideas == "auto" else [max_k]
         best = None
-        sample = check_random_state(seed).permutation(n)[:1000]
         for k in candidates:
-            km = KMeans(k, n_init=2, random_state=seed).fit(space)
+            if k >= sample.shape[0]:
+                break
+            km = KMeans(k, n_init=1, random_state=seed).fit(sample)
             if len(candidates) == 1:
-                return km.labels_, km.cluster_centers_
-            if len(np.unique(km.labels_[sample])) < 2:
+                best = (0.0, km)
+                break
+            if len(np.unique(km.labels_)) < 2:
                 continue
-            score = silhouette_score(space[sample], km.labels_[sample], metric="cosine")
+            score = silhouette_score(sample, km.labels_, metric="cosine")
             if best is None or score > best[0]:
                 best = (score, km)
         if best is None:
             return np.zeros(n, dtype=int), space.mean(axis=0, keepdims=True)
-        return best[1].labels_, best[1].cluster_centers_
+        final = KMeans(best[1].n_clusters, init=best[1].cluster_centers_, n_init=1).fit(space)
+        return final.labels_, final.cluster_centers_
 
     def transform(self, X, *, lemmas: Sequence[str] | None = None):
         """Return (n_texts, n_themes_) theme weights of new texts, columns in `themes_` order (nmf only)."""
@@ -271,7 +282,9 @@ def _lsa(matrix, n_components, seed):
     n_components = min(n_components, matrix.shape[0] - 1, matrix.shape[1] - 1)
     if n_components < 1:
         return normalize(np.asarray(matrix.todense(), dtype=np.float32))
-    return normalize(TruncatedSVD(n_components, random_state=seed).fit_transform(matrix))
+    # Identical rows (a theme of copies) make explained_variance_ratio_ divide 0 by 0: harmless here.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return normalize(TruncatedSVD(n_components, random_state=seed).fit_transform(matrix))
 
 
 def _by_size(raw, k):
@@ -301,7 +314,7 @@ def _top_terms(row, vocabulary, n_terms):
             break
         term = str(vocabulary[index])
         words = set(term.split())
-        if any(words <= set(c.split()) for c in chosen):
+        if words & LABEL_STOP_WORDS or any(words <= set(c.split()) for c in chosen):
             continue
         # A bigram ranked below one of its words is more informative: it replaces the word.
         chosen = [c for c in chosen if not set(c.split()) < words]
