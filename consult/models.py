@@ -163,6 +163,9 @@ class Theme(SQLModel, table=True):
     position: int = Field(default=0)
 
 
+SEARCH_VECTOR_SQL = "to_tsvector('french'::regconfig, (title || ' ') || body)"
+
+
 class Contribution(SQLModel, table=True):
     """A citizen's proposal. Vote counters are denormalised and updated atomically with each vote."""
 
@@ -173,6 +176,10 @@ class Contribution(SQLModel, table=True):
         Index("ix_contribution_list_divisive", "consultation_id", "status", "divisive_score", "id"),
         Index("ix_contribution_list_consensus", "consultation_id", "status", "consensus_score", "id"),
         Index("ix_contribution_list_theme", "consultation_id", "status", "theme_id", "created_at", "id"),
+        # French full-text search on PostgreSQL (stemmed: "donnée" finds "données"); the list query repeats
+        # this exact expression (SEARCH_VECTOR_SQL, in contributions.listing) so the planner can use the index.
+        # SQLite has no such index: it falls back to LIKE.
+        Index("ix_contribution_search_fr", text(SEARCH_VECTOR_SQL), postgresql_using="gin").ddl_if(dialect="postgresql"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -12,11 +12,12 @@ import binascii
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, or_, tuple_
+from sqlalchemy import and_, func, literal_column, or_, tuple_
 from sqlmodel import Session, select
 
 from consult.contributions.services import ContributionView, principles_by_contribution
 from consult.models import (
+    SEARCH_VECTOR_SQL,
     Consultation,
     Contribution,
     ContributionPrinciple,
@@ -85,9 +86,7 @@ def list_contributions(
             .exists()
         )
     if filters.q:
-        pattern = "%" + _escape_like(filters.q) + "%"
-        statement = statement.where(or_(Contribution.title.ilike(pattern, escape="\\"),
-                                        Contribution.body.ilike(pattern, escape="\\")))
+        statement = statement.where(_matches(filters.q, session.get_bind().dialect.name))
     if after:
         value, last_id = decode_cursor(after, column)
         statement = statement.where(_after(column, descending, value, last_id))
@@ -111,6 +110,17 @@ def load_my_votes(*, session: Session, user: User | None, contribution_ids: list
         select(Vote.contribution_id, Vote.value).where(Vote.user_id == user.id, Vote.contribution_id.in_(contribution_ids))
     ).all()
     return dict(rows)
+
+
+def _matches(q: str, dialect: str):
+    if dialect == "postgresql":
+        # French full-text search, served by the GIN index ix_contribution_search_fr (same expression);
+        # websearch syntax: "exact phrase", or, -word.
+        vector = literal_column(SEARCH_VECTOR_SQL.replace("title", "contribution.title").replace("body", "contribution.body"))
+        return vector.op("@@")(func.websearch_to_tsquery(literal_column("'french'::regconfig"), q))
+    # SQLite (development, tests): substring match, case-insensitive for ASCII letters only.
+    pattern = "%" + _escape_like(q) + "%"
+    return or_(Contribution.title.ilike(pattern, escape="\\"), Contribution.body.ilike(pattern, escape="\\"))
 
 
 def _after(column, descending: bool, value, last_id: int):

@@ -142,7 +142,12 @@ def test_filters_by_theme_principle_and_text(client, session, make_consultation,
     assert _ids(client.get(_list_url(consultation, q="DONNÉES")).get_data(as_text=True)) in ([a.id], [])  # SQLite lower() is ASCII-only
     assert _ids(client.get(_list_url(consultation, q="accès aux")).get_data(as_text=True)) == [a.id]
     assert _ids(client.get(_list_url(consultation, q="100%25 sobriété")).get_data(as_text=True)) == [b.id]
-    assert _ids(client.get(_list_url(consultation, q="%25")).get_data(as_text=True)) == [b.id]  # % is literal
+    assert _ids(client.get(_list_url(consultation, q="100%25")).get_data(as_text=True)) == [b.id]
+    if session.get_bind().dialect.name == "postgresql":  # French full-text search: stems and accents
+        assert _ids(client.get(_list_url(consultation, q="donnée")).get_data(as_text=True)) == [a.id]
+        assert _ids(client.get(_list_url(consultation, q="sobriété -accès")).get_data(as_text=True)) == [b.id]
+    else:
+        assert _ids(client.get(_list_url(consultation, q="%25")).get_data(as_text=True)) == [b.id]  # % is literal
     html = client.get(_list_url(consultation, theme="T02", principle="P05")).get_data(as_text=True)
     assert _ids(html) == [b.id]
     assert 'value="T02" selected' in html and 'value="P05" selected' in html  # the form shows the URL's state
