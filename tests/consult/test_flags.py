@@ -305,3 +305,15 @@ def test_export_lists_the_users_flags(session, reporter, contribution, comment):
         (contribution.id, None, "autre", "Pourquoi"),
         (None, comment.id, "spam", ""),
     ]
+
+
+def test_no_flag_button_for_the_author_or_unpublished(app, make_user, make_contribution):
+    from flask import render_template
+
+    author = make_user()
+    own = make_contribution(author=author)
+    pending = make_contribution(status=ContributionStatus.PENDING)
+    with app.test_request_context("/"):
+        assert "Signaler" not in render_template("flags/_flag_button.html", contribution=own, current_user=author)
+        assert "Signaler" not in render_template("flags/_flag_button.html", contribution=pending)
+        assert "Signaler" in render_template("flags/_flag_button.html", contribution=own)
