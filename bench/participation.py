@@ -109,8 +109,7 @@ def generate(sizes: Sizes, *, sqlite: bool, now: datetime):
                 1,
                 author,
                 f"Contribution {cid} sur le numérique en santé",
-                f"Texte de la contribution {cid}. "
-                + "Le numérique en santé doit rester humain. " * rng.randint(1, 8),
+                f"Texte de la contribution {cid}. " + "Le numérique en santé doit rester humain. " * rng.randint(1, 8),
                 rng.choice(THEMES),
                 status,
                 "web",
@@ -174,8 +173,7 @@ def load(engine, sizes: Sizes) -> dict:
     tables = [
         (
             "consultation",
-            "id, slug, title, summary, description, question, opens_at, closes_at, moderation, "
-            "created_at",
+            "id, slug, title, summary, description, question, opens_at, closes_at, moderation, created_at",
             [consultation],
         ),
         ('"user"' if not sqlite else "user", USER_COLUMNS, users),
@@ -198,8 +196,7 @@ def load(engine, sizes: Sizes) -> dict:
         if not sqlite:
             for table in ("consultation", "user", "contribution", "vote"):
                 cursor.execute(
-                    f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                    f'(SELECT max(id) FROM "{table}"))'
+                    f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), (SELECT max(id) FROM \"{table}\"))"
                 )
         raw.commit()
         cursor.execute("ANALYZE")
@@ -249,9 +246,7 @@ class Recorder:
 
     def _after(self, conn, cursor, statement, parameters, context, executemany):
         if self.active:
-            self.statements.append(
-                (time.perf_counter() - conn.info["bench_started"], statement, parameters)
-            )
+            self.statements.append((time.perf_counter() - conn.info["bench_started"], statement, parameters))
 
 
 def measure(app, requests: int) -> tuple[list[dict], dict]:
@@ -266,10 +261,7 @@ def measure(app, requests: int) -> tuple[list[dict], dict]:
     engine = app.extensions["consult.engine"]
     with engine.connect() as conn:
         published = [
-            row[0]
-            for row in conn.execute(
-                text("SELECT id FROM contribution WHERE status = 'published' ORDER BY id")
-            )
+            row[0] for row in conn.execute(text("SELECT id FROM contribution WHERE status = 'published' ORDER BY id"))
         ]
     with app.test_request_context():
 
@@ -278,24 +270,20 @@ def measure(app, requests: int) -> tuple[list[dict], dict]:
 
         cases = [("trivial page", lambda: url(trivial_endpoint), "GET")]
         for sort in _sorts(list_endpoint):
-            cases.append(
-                (f"list sort={sort}", lambda s=sort: url(list_endpoint, slug=SLUG, sort=s), "GET")
-            )
+            cases.append((f"list sort={sort}", lambda s=sort: url(list_endpoint, slug=SLUG, sort=s), "GET"))
         cases.append(("list theme=T05", lambda: url(list_endpoint, slug=SLUG, theme="T05"), "GET"))
-        cases.append(
-            ("list principle=P09", lambda: url(list_endpoint, slug=SLUG, principle="P09"), "GET")
-        )
+        cases.append(("list principle=P09", lambda: url(list_endpoint, slug=SLUG, principle="P09"), "GET"))
         cases.append(
             (
-                "list q=… (LIKE scan)",
+                "list q=… (text search)",
                 lambda: url(list_endpoint, slug=SLUG, q="santé doit rester"),
                 "GET",
             )
         )
         if list_endpoint != "api.contributions":
-            cases.append(
-                ("api list sort=recent", lambda: url("api.contributions", slug=SLUG), "GET")
-            )
+            for sort in ("recent", "least_voted"):
+                api_url = lambda s=sort: url("api.contributions", slug=SLUG, sort=s)  # noqa: E731
+                cases.append((f"api list sort={sort}", api_url, "GET"))
         cases.append(
             (
                 "contribution page",
@@ -356,10 +344,7 @@ def measure(app, requests: int) -> tuple[list[dict], dict]:
         recorder.statements, recorder.active = [], True
         client.get(target)
         recorder.active = False
-        statements = [
-            (time_statement(engine, st, params), st, params, name)
-            for _, st, params in recorder.statements
-        ]
+        statements = [(time_statement(engine, st, params), st, params, name) for _, st, params in recorder.statements]
         main = max(
             (t for t in statements if re.search(r"FROM contribution\b", t[1])),
             key=lambda t: t[0],
@@ -417,13 +402,10 @@ def report(results: list[dict], info: dict, loaded: dict, engine) -> str:
         f"Endpoints: list `{info['list_endpoint']}`, contribution `{info['detail_endpoint']}`, "
         f"vote `{info['vote_endpoint']}`, trivial `{info['trivial_endpoint']}`.\n\n"
     )
-    out.write(
-        "| request | status | median ms | p95 ms | req/s (1 client) |\n|---|---|---|---|---|\n"
-    )
+    out.write("| request | status | median ms | p95 ms | req/s (1 client) |\n|---|---|---|---|---|\n")
     for r in results:
         out.write(
-            f"| {r['method']} {r['name']} | {r['status']} | {r['median']:.1f} | {r['p95']:.1f} | "
-            f"{r['rps']:.0f} |\n"
+            f"| {r['method']} {r['name']} | {r['status']} | {r['median']:.1f} | {r['p95']:.1f} | {r['rps']:.0f} |\n"
         )
     trivial = results[0]["rps"]
     listing = next(r for r in results if r["name"] == "list sort=recent")
@@ -450,9 +432,7 @@ def report(results: list[dict], info: dict, loaded: dict, engine) -> str:
                 or "Sort" in line
             )
         ]
-        out.write(
-            f"| {name} | {duration * 1000:.1f} | {'; '.join(access[:3]).replace('|', '/')} |\n"
-        )
+        out.write(f"| {name} | {duration * 1000:.1f} | {'; '.join(access[:3]).replace('|', '/')} |\n")
     duration, statement, parameters, name = info["statements"][0]
     out.write(
         f"\nSlowest statement overall ({name}, {duration * 1000:.1f} ms):\n"
@@ -476,9 +456,7 @@ def main() -> None:
     if url.get_backend_name() == "postgresql":
         admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            if not conn.execute(
-                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}
-            ).first():
+            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}).first():
                 conn.execute(text(f'CREATE DATABASE "{url.database}"'))
         admin.dispose()
 
