@@ -23,6 +23,7 @@ from consult.models import (
     Consultation,
     Contribution,
     ContributionStatus,
+    Flag,
     ModerationMode,
     Role,
     User,
@@ -31,6 +32,7 @@ from consult.models import (
 
 MIN_LENGTH = 2
 MAX_LENGTH = 2000
+_STATUS_ATTEMPTS = 3
 
 
 @dataclass
@@ -41,9 +43,7 @@ class Thread:
     viewer: User | None
     is_open: bool = False  # whether new comments, replies and edits are accepted
     comments: list[Comment] = field(default_factory=list)  # top level, oldest first
-    replies: dict[int, list[Comment]] = field(
-        default_factory=dict
-    )  # parent id -> replies, oldest first
+    replies: dict[int, list[Comment]] = field(default_factory=dict)  # parent id -> replies, oldest first
     authors: dict[int, User] = field(default_factory=dict)
 
     def can_read(self, comment: Comment) -> bool:
@@ -79,9 +79,7 @@ def load_thread(*, session: Session, contribution: Contribution, viewer: User | 
         .order_by(Comment.created_at, Comment.id)
     )
     consultation = session.get(Consultation, contribution.consultation_id)
-    is_open = (
-        consultation.status() == "open" and contribution.status == ContributionStatus.PUBLISHED
-    )
+    is_open = consultation.status() == "open" and contribution.status == ContributionStatus.PUBLISHED
     thread = Thread(contribution=contribution, viewer=viewer, is_open=is_open)
     top_level: list[Comment] = []
     for comment, author in session.exec(statement):
@@ -108,14 +106,8 @@ def create_comment(
     parent = None
     if parent_id is not None:
         parent = session.get(Comment, parent_id)
-        if (
-            parent is None
-            or parent.contribution_id != contribution.id
-            or parent.status != CommentStatus.PUBLISHED
-        ):
-            raise ValidationFailed(
-                {"__all__": _l("Le commentaire auquel vous répondez n'est plus disponible.")}
-            )
+        if parent is None or parent.contribution_id != contribution.id or parent.status != CommentStatus.PUBLISHED:
+            raise ValidationFailed({"__all__": _l("Le commentaire auquel vous répondez n'est plus disponible.")})
         # One level of replies: answering a reply answers its parent.
         parent = session.get(Comment, parent.parent_id) if parent.parent_id else parent
     now = utcnow()
@@ -163,21 +155,50 @@ def delete_comment(*, session: Session, comment: Comment) -> None:
 
 
 def change_status(*, session: Session, comment: Comment, status: str) -> None:
-    """Set a comment's status and move the contribution's comment_count (moderation uses it too)."""
-    was_counted = comment.status == CommentStatus.PUBLISHED
-    comment.status = status
+    """Set a comment's status and move the contribution's comment_count (moderation uses it too).
+
+    The UPDATE only applies from the status we believe the comment has: if a concurrent request
+    (a flag, a moderator) changed it first, we reload and decide again, so a comment is never
+    counted in or out twice.
+    """
     session.add(comment)
-    session.flush()
-    now_counted = status == CommentStatus.PUBLISHED
-    if was_counted != now_counted:
-        _bump_comment_count(session, comment.contribution_id, +1 if now_counted else -1)
+    session.flush()  # pending edits of the text go first
+    table = Comment.__table__
+    for _attempt in range(_STATUS_ATTEMPTS):
+        previous = comment.status
+        if previous == status:
+            return
+        moved = session.exec(
+            update(table).where(table.c.id == comment.id, table.c.status == previous).values(status=status)
+        ).rowcount
+        if moved:
+            set_committed_value(comment, "status", status)
+            if (previous == CommentStatus.PUBLISHED) != (status == CommentStatus.PUBLISHED):
+                delta = +1 if status == CommentStatus.PUBLISHED else -1
+                _bump_comment_count(session, comment.contribution_id, delta)
+            return
+        session.refresh(comment, ["status"])
+    raise RuntimeError(f"status of comment {comment.id} keeps changing")
+
+
+def moderate_comment(*, session: Session, comment: Comment, publish: bool) -> None:
+    """A moderator's decision: publish (or re-publish) or hide; the comment's open flags are closed."""
+    if comment.status == CommentStatus.DELETED:
+        raise Conflict(_l("Ce commentaire a été supprimé par son auteur."))
+    status = CommentStatus.PUBLISHED if publish else CommentStatus.HIDDEN
+    change_status(session=session, comment=comment, status=status)
+    # Reviewed: these flags no longer count towards hiding it again.
+    flags = Flag.__table__
+    session.exec(
+        update(flags)
+        .where(flags.c.comment_id == comment.id, flags.c.resolved_at.is_(None))
+        .values(resolved_at=utcnow())
+    )
 
 
 @export_section("comments")
 def export_comments(session: Session, user: User) -> list[dict[str, Any]]:
-    statement = (
-        select(Comment).where(Comment.author_id == user.id).order_by(Comment.created_at, Comment.id)
-    )
+    statement = select(Comment).where(Comment.author_id == user.id).order_by(Comment.created_at, Comment.id)
     return [
         {
             "id": comment.id,
@@ -195,36 +216,25 @@ def export_comments(session: Session, user: User) -> list[dict[str, Any]]:
 def _check_open(session: Session, contribution: Contribution) -> Consultation:
     consultation = session.get(Consultation, contribution.consultation_id)
     if consultation.status() != "open":
-        raise Conflict(
-            _l("Cette consultation n'est pas ouverte : il n'est pas possible de commenter.")
-        )
+        raise Conflict(_l("Cette consultation n'est pas ouverte : il n'est pas possible de commenter."))
     if contribution.status != ContributionStatus.PUBLISHED:
-        raise Conflict(
-            _l("Cette contribution n'est pas publiée : il n'est pas possible de la commenter.")
-        )
+        raise Conflict(_l("Cette contribution n'est pas publiée : il n'est pas possible de la commenter."))
     return consultation
 
 
 def _initial_status(consultation: Consultation) -> str:
-    return (
-        CommentStatus.PENDING
-        if consultation.moderation == ModerationMode.PRE
-        else CommentStatus.PUBLISHED
-    )
+    return CommentStatus.PENDING if consultation.moderation == ModerationMode.PRE else CommentStatus.PUBLISHED
 
 
 def _clean_body(body: str) -> str:
     body = (body or "").strip()
     if len(body) < MIN_LENGTH:
-        raise ValidationFailed(
-            {"body": _l("Écrivez un commentaire d'au moins %(min)d caractères.", min=MIN_LENGTH)}
-        )
+        raise ValidationFailed({"body": _l("Écrivez un commentaire d'au moins %(min)d caractères.", min=MIN_LENGTH)})
     if len(body) > MAX_LENGTH:
         raise ValidationFailed(
             {
                 "body": _l(
-                    "Votre commentaire fait %(length)d caractères : "
-                    "raccourcissez-le à %(max)s caractères au plus.",
+                    "Votre commentaire fait %(length)d caractères : raccourcissez-le à %(max)s caractères au plus.",
                     length=len(body),
                     max="2 000",
                 )

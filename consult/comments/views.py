@@ -7,11 +7,24 @@ the errors and the text kept).
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from consult.auth.access import role_required
 from consult.comments import services
-from consult.comments.forms import CommentDeleteForm, CommentEditForm, CommentForm
+from consult.comments.forms import (
+    CommentDeleteForm,
+    CommentEditForm,
+    CommentForm,
+    CommentModerationForm,
+)
 from consult.db import get_session
 from consult.errors import Conflict, ValidationFailed
-from consult.models import Comment, CommentStatus, Consultation, Contribution, ContributionStatus
+from consult.models import (
+    Comment,
+    CommentStatus,
+    Consultation,
+    Contribution,
+    ContributionStatus,
+    Role,
+)
 from consult.votes.web import back_to, sign_in_required, wants_fragment, write_limit
 
 bp = Blueprint("comments", __name__)
@@ -19,9 +32,7 @@ bp = Blueprint("comments", __name__)
 
 def comment_thread(contribution: Contribution) -> services.Thread:
     """Template global: the thread of `contribution` for the signed-in user (if not passed in)."""
-    return services.load_thread(
-        session=get_session(), contribution=contribution, viewer=g.get("user")
-    )
+    return services.load_thread(session=get_session(), contribution=contribution, viewer=g.get("user"))
 
 
 bp.add_app_template_global(comment_thread)
@@ -55,16 +66,12 @@ def create(contribution_id: int):
             parent_id=parent_id,
         )
     except ValidationFailed as exc:
-        return _render_thread(
-            contribution, 422, form_target=target, form_errors=exc.errors, form_body=form.body.data
-        )
+        return _render_thread(contribution, 422, form_target=target, form_errors=exc.errors, form_body=form.body.data)
     except Conflict as exc:
         return _refuse(contribution, exc)
     session.commit()
     if comment.status == CommentStatus.PENDING:
-        message = _(
-            "Merci, votre commentaire sera publié après validation par l'équipe de modération."
-        )
+        message = _("Merci, votre commentaire sera publié après validation par l'équipe de modération.")
     else:
         message = _("Votre commentaire est publié.")
     return _done(contribution, message, anchor=f"comment-{comment.id}")
@@ -86,16 +93,13 @@ def edit(comment_id: int):
     try:
         services.update_comment(session=session, comment=comment, body=form.body.data or "")
     except ValidationFailed as exc:
-        return _render_thread(
-            contribution, 422, form_target=target, form_errors=exc.errors, form_body=form.body.data
-        )
+        return _render_thread(contribution, 422, form_target=target, form_errors=exc.errors, form_body=form.body.data)
     except Conflict as exc:
         return _refuse(contribution, exc)
     session.commit()
     if comment.status == CommentStatus.PENDING:
         message = _(
-            "Votre commentaire est modifié ; il sera de nouveau publié après validation "
-            "par l'équipe de modération."
+            "Votre commentaire est modifié ; il sera de nouveau publié après validation par l'équipe de modération."
         )
     else:
         message = _("Votre commentaire est modifié.")
@@ -113,9 +117,27 @@ def delete(comment_id: int):
     services.delete_comment(session=session, comment=comment)
     session.commit()
     contribution = session.get(Contribution, comment.contribution_id)
-    return _done(
-        contribution, _("Votre commentaire est supprimé."), anchor=f"comments-{contribution.id}"
-    )
+    return _done(contribution, _("Votre commentaire est supprimé."), anchor=f"comments-{contribution.id}")
+
+
+@bp.post("/commentaires/<int:comment_id>/moderation")
+@role_required(Role.MODERATOR)
+@write_limit()
+def moderate(comment_id: int):
+    session = get_session()
+    comment = session.get(Comment, comment_id) or abort(404)
+    form = CommentModerationForm()
+    if not form.validate_on_submit():
+        abort(400)
+    publish = form.decision.data == "publish"
+    try:
+        services.moderate_comment(session=session, comment=comment, publish=publish)
+    except Conflict as exc:
+        return _refuse(session.get(Contribution, comment.contribution_id), exc)
+    session.commit()
+    contribution = session.get(Contribution, comment.contribution_id)
+    message = _("Le commentaire est publié.") if publish else _("Le commentaire est masqué.")
+    return _done(contribution, message, anchor=f"comment-{comment.id}")
 
 
 def _own_comment(comment_id: int) -> Comment:
@@ -133,9 +155,7 @@ def _render_thread(contribution: Contribution, status: int = 200, **context):
     thread = services.load_thread(session=session, contribution=contribution, viewer=g.get("user"))
     if wants_fragment():
         # htmx 2 does not swap 4xx bodies: errors come back as 200 so they show in the thread.
-        return render_template(
-            "comments/_thread.html", contribution=contribution, thread=thread, **context
-        )
+        return render_template("comments/_thread.html", contribution=contribution, thread=thread, **context)
     consultation = session.get(Consultation, contribution.consultation_id)
     page = render_template(
         "comments/thread.html",

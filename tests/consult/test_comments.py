@@ -82,9 +82,7 @@ def reload(session, model, id_):
 
 
 def test_thread_page_for_anonymous(client, make_user, add_comment, contribution):
-    add_comment(
-        contribution, make_user(pseudonym="Camille"), body="Bonne idée <script>alert(1)</script>"
-    )
+    add_comment(contribution, make_user(pseudonym="Camille"), body="Bonne idée <script>alert(1)</script>")
     response = client.get(f"/contributions/{contribution.id}/commentaires")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -106,9 +104,7 @@ def test_thread_unknown_or_unpublished_404(client, make_contribution):
     assert client.get(f"/contributions/{pending.id}/commentaires").status_code == 404
 
 
-def test_thread_loads_comments_and_authors_in_one_query(
-    app, session, make_user, add_comment, contribution
-):
+def test_thread_loads_comments_and_authors_in_one_query(app, session, make_user, add_comment, contribution):
     for _ in range(5):
         parent = add_comment(contribution, make_user())
         add_comment(contribution, make_user(), parent_id=parent.id)
@@ -121,25 +117,18 @@ def test_thread_loads_comments_and_authors_in_one_query(
     try:
         thread = services.load_thread(session=session, contribution=contribution, viewer=None)
         names = [thread.authors[c.author_id].pseudonym for c in thread.comments]
-        names += [
-            thread.authors[r.author_id].pseudonym for rs in thread.replies.values() for r in rs
-        ]
+        names += [thread.authors[r.author_id].pseudonym for rs in thread.replies.values() for r in rs]
     finally:
         event.remove(engine, "before_cursor_execute", listener)
     assert len(names) == 10 and thread.count == 10
     comment_queries = [s for s in statements if "FROM comment" in s]
-    assert (
-        len(comment_queries) == 1 and len(statements) <= 2
-    )  # + the consultation, unless already loaded
+    assert len(comment_queries) == 1 and len(statements) <= 2  # + the consultation, unless already loaded
 
 
 def test_contribution_page_includes_the_thread(client, make_user, add_comment, contribution):
     add_comment(contribution, make_user(), body="Visible sur la page de la contribution.")
     html = client.get(f"/contributions/{contribution.id}").get_data(as_text=True)
-    assert (
-        f'id="comments-{contribution.id}"' in html
-        and "Visible sur la page de la contribution." in html
-    )
+    assert f'id="comments-{contribution.id}"' in html and "Visible sur la page de la contribution." in html
 
 
 # Posting
@@ -152,9 +141,7 @@ def test_anonymous_post_goes_to_login(client, contribution):
 
 
 def test_post_without_javascript(client, session, author, contribution):
-    response = post(
-        client, contribution, "  Un avis argumenté.  ", next=f"/contributions/{contribution.id}"
-    )
+    response = post(client, contribution, "  Un avis argumenté.  ", next=f"/contributions/{contribution.id}")
     comment = session.exec(select(Comment)).one()
     assert response.status_code == 303
     assert response.headers["Location"] == f"/contributions/{contribution.id}#comment-{comment.id}"
@@ -172,9 +159,7 @@ def test_post_with_htmx_swaps_the_thread(client, author, contribution):
     response = post(client, contribution, "Par htmx.", headers=HTMX)
     html = text(response)
     assert response.status_code == 200 and "<html" not in html
-    assert (
-        "Par htmx." in html and "Votre commentaire est publié." in html and "1 commentaire" in html
-    )
+    assert "Par htmx." in html and "Votre commentaire est publié." in html and "1 commentaire" in html
 
 
 @pytest.mark.parametrize(
@@ -236,50 +221,35 @@ def test_reply_to_another_contribution_is_refused(
         assert "Le commentaire auquel vous répondez n'est plus disponible." in text(response)
 
 
-def test_premoderated_comment_waits(
-    client, session, author, make_user, sign_in, make_consultation, make_contribution
-):
+def test_premoderated_comment_waits(client, session, author, make_user, sign_in, make_consultation, make_contribution):
     contribution = make_contribution(make_consultation(moderation=ModerationMode.PRE))
     response = post(client, contribution, "En attente.", headers=HTMX)
-    assert "sera publié après validation" in text(response) and "En attente de modération" in text(
-        response
-    )
+    assert "sera publié après validation" in text(response) and "En attente de modération" in text(response)
     assert session.exec(select(Comment)).one().status == CommentStatus.PENDING
     assert reload(session, Contribution, contribution.id).comment_count == 0
     sign_in(make_user())
     assert "En attente." not in text(client.get(f"/contributions/{contribution.id}/commentaires"))
     moderator = sign_in(make_user(role=Role.MODERATOR))
-    assert moderator and "En attente." in text(
-        client.get(f"/contributions/{contribution.id}/commentaires")
-    )
+    assert moderator and "En attente." in text(client.get(f"/contributions/{contribution.id}/commentaires"))
 
 
-def test_closed_consultation_refuses_with_409(
-    client, session, author, make_consultation, make_contribution
-):
+def test_closed_consultation_refuses_with_409(client, session, author, make_consultation, make_contribution):
     now = utcnow()
     closed = make_consultation(opens_at=now - timedelta(days=9), closes_at=now - timedelta(days=1))
     contribution = make_contribution(closed)
     response = post(client, contribution, "Trop tard.")
     assert response.status_code == 409
-    assert "Cette consultation n'est pas ouverte : il n'est pas possible de commenter." in text(
-        response
-    )
+    assert "Cette consultation n'est pas ouverte : il n'est pas possible de commenter." in text(response)
     htmx_response = post(client, contribution, "Trop tard.", headers=HTMX)
     assert htmx_response.status_code == 200 and 'role="alert"' in text(htmx_response)
     assert session.exec(select(Comment)).all() == []
-    assert "Les commentaires sont fermés." in text(
-        client.get(f"/contributions/{contribution.id}/commentaires")
-    )
+    assert "Les commentaires sont fermés." in text(client.get(f"/contributions/{contribution.id}/commentaires"))
 
 
 def test_unpublished_contribution_refuses_with_409(client, author, make_contribution):
     contribution = make_contribution(status=ContributionStatus.HIDDEN)
     assert post(client, contribution, "Bonjour").status_code == 409
-    assert (
-        client.post("/contributions/999999/commentaires", data={"body": "Bonjour"}).status_code
-        == 404
-    )
+    assert client.post("/contributions/999999/commentaires", data={"body": "Bonjour"}).status_code == 404
 
 
 # Editing and deleting
@@ -294,12 +264,8 @@ def test_edit_own_comment(client, session, author, add_comment, contribution):
         and f'id="comment-edit-{comment.id}"' in text(form)
         and ">Avant</textarea>" in text(form)
     )
-    response = client.post(
-        f"/commentaires/{comment.id}/modifier", data={"body": "Après", "next": "/x"}
-    )
-    assert (
-        response.status_code == 303 and response.headers["Location"] == f"/x#comment-{comment.id}"
-    )
+    response = client.post(f"/commentaires/{comment.id}/modifier", data={"body": "Après", "next": "/x"})
+    assert response.status_code == 303 and response.headers["Location"] == f"/x#comment-{comment.id}"
     assert reload(session, Comment, comment.id).body == "Après"
     assert "modifié" in text(client.get(f"/contributions/{contribution.id}/commentaires"))
 
@@ -309,14 +275,8 @@ def test_edit_with_htmx(client, author, add_comment, contribution):
     form = client.get(f"/commentaires/{comment.id}/modifier", headers=HTMX)
     assert "<html" not in text(form) and f'id="comment-edit-{comment.id}"' in text(form)
     invalid = client.post(f"/commentaires/{comment.id}/modifier", data={"body": "x"}, headers=HTMX)
-    assert (
-        invalid.status_code == 200
-        and "au moins 2 caractères" in text(invalid)
-        and ">x</textarea>" in text(invalid)
-    )
-    saved = client.post(
-        f"/commentaires/{comment.id}/modifier", data={"body": "Après"}, headers=HTMX
-    )
+    assert invalid.status_code == 200 and "au moins 2 caractères" in text(invalid) and ">x</textarea>" in text(invalid)
+    saved = client.post(f"/commentaires/{comment.id}/modifier", data={"body": "Après"}, headers=HTMX)
     assert "Votre commentaire est modifié." in text(saved) and "Après" in text(saved)
 
 
@@ -345,21 +305,13 @@ def test_edit_on_closed_consultation_409(client, session, author, add_comment, c
 
     session.get(Consultation, consultation).closes_at = utcnow() - timedelta(minutes=1)
     session.commit()
-    assert (
-        client.post(f"/commentaires/{comment.id}/modifier", data={"body": "Changé"}).status_code
-        == 409
-    )
+    assert client.post(f"/commentaires/{comment.id}/modifier", data={"body": "Changé"}).status_code == 409
 
 
-def test_others_comments_are_403_and_unknown_404(
-    client, make_user, add_comment, author, contribution
-):
+def test_others_comments_are_403_and_unknown_404(client, make_user, add_comment, author, contribution):
     other = add_comment(contribution, make_user())
     assert client.get(f"/commentaires/{other.id}/modifier").status_code == 403
-    assert (
-        client.post(f"/commentaires/{other.id}/modifier", data={"body": "Pirate"}).status_code
-        == 403
-    )
+    assert client.post(f"/commentaires/{other.id}/modifier", data={"body": "Pirate"}).status_code == 403
     assert client.post(f"/commentaires/{other.id}/supprimer").status_code == 403
     assert client.get("/commentaires/999999/modifier").status_code == 404
     assert client.post("/commentaires/999999/supprimer").status_code == 404
@@ -367,21 +319,11 @@ def test_others_comments_are_403_and_unknown_404(
 
 def test_anonymous_edit_and_delete_go_to_login(client, make_user, add_comment, contribution):
     comment = add_comment(contribution, make_user())
-    assert (
-        client.get(f"/commentaires/{comment.id}/modifier")
-        .headers["Location"]
-        .startswith("/connexion")
-    )
-    assert (
-        client.post(f"/commentaires/{comment.id}/supprimer")
-        .headers["Location"]
-        .startswith("/connexion")
-    )
+    assert client.get(f"/commentaires/{comment.id}/modifier").headers["Location"].startswith("/connexion")
+    assert client.post(f"/commentaires/{comment.id}/supprimer").headers["Location"].startswith("/connexion")
 
 
-def test_delete_keeps_a_placeholder_for_the_replies(
-    client, session, author, make_user, add_comment, contribution
-):
+def test_delete_keeps_a_placeholder_for_the_replies(client, session, author, make_user, add_comment, contribution):
     comment = add_comment(contribution, author, body="Mon texte personnel")
     add_comment(contribution, make_user(), body="Une réponse", parent_id=comment.id)
     response = client.post(f"/commentaires/{comment.id}/supprimer", headers=HTMX)
@@ -398,15 +340,10 @@ def test_delete_keeps_a_placeholder_for_the_replies(
 def test_delete_without_javascript_redirects_back(client, author, add_comment, contribution):
     comment = add_comment(contribution, author)
     response = client.post(f"/commentaires/{comment.id}/supprimer", data={"next": "/page"})
-    assert (
-        response.status_code == 303
-        and response.headers["Location"] == f"/page#comments-{contribution.id}"
-    )
+    assert response.status_code == 303 and response.headers["Location"] == f"/page#comments-{contribution.id}"
 
 
-def test_hidden_comment_shows_as_masked_to_others(
-    client, session, make_user, add_comment, sign_in, contribution
-):
+def test_hidden_comment_shows_as_masked_to_others(client, session, make_user, add_comment, sign_in, contribution):
     writer = make_user()
     hidden = add_comment(contribution, writer, body="Texte signalé")
     add_comment(contribution, make_user(), body="Réponse visible", parent_id=hidden.id)
@@ -423,21 +360,75 @@ def test_hidden_comment_shows_as_masked_to_others(
 # RGPD
 
 
-def test_export_and_account_deletion_keep_comments(
-    client, session, make_user, add_comment, contribution
-):
+def test_export_and_account_deletion_keep_comments(client, session, make_user, add_comment, contribution):
     from consult.account.services import delete_account, export_user_data
     from tests.consult.conftest import PASSWORD
 
     user = make_user(pseudonym="Dominique")
     comment = add_comment(contribution, user, body="À garder")
     exported = export_user_data(session=session, user=user)["comments"]
-    assert [(c["id"], c["body"], c["status"]) for c in exported] == [
-        (comment.id, "À garder", "published")
-    ]
+    assert [(c["id"], c["body"], c["status"]) for c in exported] == [(comment.id, "À garder", "published")]
     delete_account(session=session, user=user, password=PASSWORD)
     session.commit()
     html = text(client.get(f"/contributions/{contribution.id}/commentaires"))
-    assert (
-        "À garder" in html and f"Participant anonyme #{user.id}" in html and "Dominique" not in html
-    )
+    assert "À garder" in html and f"Participant anonyme #{user.id}" in html and "Dominique" not in html
+
+
+# Moderation
+
+
+def test_moderator_publishes_a_pending_comment(
+    client, session, make_user, sign_in, make_consultation, make_contribution
+):
+    contribution = make_contribution(make_consultation(moderation=ModerationMode.PRE))
+    pending = services.create_comment(session=session, contribution=contribution, author=make_user(), body="À valider")
+    session.commit()
+    sign_in(make_user(role=Role.MODERATOR))
+    page = text(client.get(f"/contributions/{contribution.id}/commentaires"))
+    assert 'name="decision" value="publish"' in page and "En attente de modération" in page
+    response = client.post(f"/commentaires/{pending.id}/moderation", data={"decision": "publish"}, headers=HTMX)
+    assert response.status_code == 200 and "Le commentaire est publié." in text(response)
+    assert reload(session, Comment, pending.id).status == CommentStatus.PUBLISHED
+    assert session.get(Contribution, contribution.id).comment_count == 1
+
+
+def test_moderator_hides_and_flags_are_resolved(client, session, make_user, sign_in, contribution):
+    from consult.flags.services import flag_comment
+    from consult.models import Flag
+
+    comment = services.create_comment(session=session, contribution=contribution, author=make_user(), body="Douteux")
+    flag_comment(session=session, comment=comment, user=make_user(), reason="spam", details="", hide_threshold=3)
+    session.commit()
+    sign_in(make_user(role=Role.MODERATOR))
+    response = client.post(f"/commentaires/{comment.id}/moderation", data={"decision": "hide", "next": "/m"})
+    assert response.status_code == 303 and response.headers["Location"] == f"/m#comment-{comment.id}"
+    assert reload(session, Comment, comment.id).status == CommentStatus.HIDDEN
+    assert session.get(Contribution, contribution.id).comment_count == 0
+    assert all(flag.resolved_at for flag in session.exec(select(Flag)))
+
+
+def test_moderation_errors(client, session, make_user, sign_in, add_comment, contribution):
+    comment = add_comment(contribution, make_user())
+    path = f"/commentaires/{comment.id}/moderation"
+    assert client.post(path, data={"decision": "hide"}).headers["Location"].startswith("/connexion")
+    sign_in(make_user())
+    assert client.post(path, data={"decision": "hide"}).status_code == 403
+    sign_in(make_user(role=Role.MODERATOR))
+    assert client.post(path, data={"decision": "supprimer"}).status_code == 400
+    assert client.post("/commentaires/999999/moderation", data={"decision": "hide"}).status_code == 404
+    services.delete_comment(session=session, comment=reload(session, Comment, comment.id))
+    session.commit()
+    assert client.post(path, data={"decision": "publish"}).status_code == 409
+
+
+def test_stale_status_is_never_counted_twice(app, session, make_user, add_comment, contribution):
+    from sqlmodel import Session
+
+    comment = add_comment(contribution, make_user())
+    with Session(app.extensions["consult.engine"], expire_on_commit=False) as stale:
+        loaded = stale.get(Comment, comment.id)  # still "published" in this session
+        services.change_status(session=session, comment=comment, status=CommentStatus.HIDDEN)
+        session.commit()
+        services.change_status(session=stale, comment=loaded, status=CommentStatus.HIDDEN)
+        stale.commit()
+    assert reload(session, Contribution, contribution.id).comment_count == 0
