@@ -103,9 +103,7 @@ class PolisParticipants(OpinionGroups):
 
 def drop_moderated(matrix: VoteMatrix) -> VoteMatrix:
     keep = [j for j, s in enumerate(matrix.statements) if s not in matrix.moderated_out]
-    return VoteMatrix(
-        matrix.values[:, keep], matrix.participants, tuple(matrix.statements[j] for j in keep)
-    )
+    return VoteMatrix(matrix.values[:, keep], matrix.participants, tuple(matrix.statements[j] for j in keep))
 
 
 def ignore_moderation(matrix: VoteMatrix) -> VoteMatrix:
@@ -126,11 +124,7 @@ def ablations(conversations):
         "oracle: Pol.is's participant set": (PolisParticipants, {}, None),
     }
     names = [name for name, _ in conversations]
-    print(
-        "| variant | median ARI | min ARI | "
-        + " | ".join(n.split(".")[0][:14] for n in names)
-        + " |"
-    )
+    print("| variant | median ARI | min ARI | " + " | ".join(n.split(".")[0][:14] for n in names) + " |")
     print("|---|---:|---:|" + "---:|" * len(names))
     for label, (cls, params, transform) in variants.items():
         scores = []
@@ -155,8 +149,7 @@ def history(data: Path, name: str):
     col = {s: j for j, s in enumerate(matrix.statements)}
     with open(data / name / "votes.csv", newline="", encoding="utf-8") as handle:
         events = sorted(
-            (int(r["timestamp"]), r["voter-id"], r["comment-id"], float(r["vote"]))
-            for r in csv.DictReader(handle)
+            (int(r["timestamp"]), r["voter-id"], r["comment-id"], float(r["vote"])) for r in csv.DictReader(handle)
         )
     print(f"| share of {name}'s votes | statements seen | our k | ARI vs Pol.is's final groups |")
     print("|---:|---:|---:|---:|")
@@ -174,6 +167,122 @@ def history(data: Path, name: str):
         )
         model = OpinionGroups(random_state=0).fit(cut)
         print(f"| {share:.0%} | {seen.sum()} | {model.n_groups_} | {ari(ref, model.groups_):.3f} |")
+
+
+# -- a rough emulation of Pol.is's warm-started updates (evidence of path dependence) -----------
+
+
+def _lloyd(points, weights, centers, max_iter=100):
+    """Weighted Lloyd iterations from given centres: (labels, centres)."""
+    for _ in range(max_iter):
+        labels = ((points[:, None] - centers[None]) ** 2).sum(axis=-1).argmin(axis=1)
+        moved = centers.copy()
+        for c in range(len(centers)):
+            members = labels == c
+            if weights[members].sum() > 0:
+                moved[c] = np.average(points[members], axis=0, weights=weights[members])
+        if np.allclose(moved, centers):
+            break
+        centers = moved
+    return ((points[:, None] - centers[None]) ** 2).sum(axis=-1).argmin(axis=1), centers
+
+
+def _first_distinct(points, k, exclude=()):
+    """The first k distinct rows (Pol.is's k-means initialisation), skipping rows in exclude."""
+    chosen = []
+    for point in points:
+        if len(chosen) == k:
+            break
+        if not any(np.allclose(point, other) for other in [*exclude, *chosen]):
+            chosen.append(point)
+    return np.array(chosen).reshape(-1, points.shape[1])
+
+
+def replay_updates(data: Path, name: str, n_updates: int) -> tuple[float, int]:
+    """Re-run the method after each of n_updates slices of votes.csv, warm-starting base clusters
+    and groups from the previous update and changing k only after 4 consecutive wins, as the
+    published description of Pol.is says; returns (ARI vs Pol.is, final k)."""
+    from nlp.opinions import _silhouette
+
+    conv = read_polis(data / name / "participants-votes.csv", data / name / "comments.csv")
+    matrix, ref = conv.matrix, conv.reference_groups
+    row = {p: i for i, p in enumerate(matrix.participants)}
+    col = {s: j for j, s in enumerate(matrix.statements)}
+    with open(data / name / "votes.csv", newline="", encoding="utf-8") as handle:
+        events = sorted(
+            (int(r["timestamp"]), row[r["voter-id"]], col[r["comment-id"]], float(r["vote"]))
+            for r in csv.DictReader(handle)
+            if r["voter-id"] in row and r["comment-id"] in col
+        )
+    values = np.full(matrix.values.shape, np.nan)
+    in_conv = np.zeros(len(row), dtype=bool)
+    base, previous, group_centers, k, challenger, streak = None, None, {}, 2, None, 0
+    groups, done = np.full(len(row), -1), 0
+    for cut in np.linspace(0, len(events), n_updates + 1).astype(int)[1:]:
+        for _, i, j, vote in events[done:cut]:
+            values[i, j] = vote
+        done = cut
+        shown = ~np.isnan(values).all(axis=0)
+        n_votes = (~np.isnan(values)).sum(axis=1)
+        in_conv |= n_votes >= min(7, shown.sum())  # once in, always in
+        if in_conv.sum() < 15:
+            top = np.argsort(-n_votes, kind="stable")[:15]
+            in_conv[top[n_votes[top] > 0]] = True
+        if in_conv.sum() < 4:
+            continue
+        model = OpinionGroups().fit(
+            VoteMatrix(
+                values[:, shown], matrix.participants, tuple(np.array(matrix.statements)[shown]), matrix.moderated_out
+            )
+        )
+        components = np.zeros((2, len(col)))
+        components[:, shown] = model.components_
+        points = model.embedding_[in_conv]
+        if previous is not None:  # warm-started power iteration does not flip signs
+            flips = np.sign((components * previous).sum(axis=1))
+            points, components = points * flips, components * flips[:, None]
+        previous = components
+        n_base = min(100, len(np.unique(points.round(9), axis=0)))
+        init = _first_distinct(points, n_base) if base is None else base[:n_base]
+        if len(init) < n_base:
+            init = np.vstack([init, _first_distinct(points, n_base - len(init), exclude=init)])
+        base_labels, base = _lloyd(points, np.ones(len(points)), init.astype(float))
+        weights = np.bincount(base_labels, minlength=len(base)).astype(float)
+        present = weights > 0
+        centers, w = base[present], weights[present]
+        distances = np.sqrt(((centers[:, None] - centers[None]) ** 2).sum(axis=-1))
+        scores, labelings = {}, {}
+        for kk in range(2, min(5, 2 + len(centers) // 12, len(centers) - 1) + 1):
+            start = group_centers.get(kk, _first_distinct(centers, kk))
+            if len(start) < kk:
+                continue
+            labels, group_centers[kk] = _lloyd(centers, w, start.copy())
+            if len(np.unique(labels)) > 1:
+                scores[kk], labelings[kk] = _silhouette(distances, labels), labels
+        if not scores:
+            continue
+        best = max(scores, key=scores.get)
+        if best == k:
+            challenger, streak = None, 0
+        else:
+            streak = streak + 1 if best == challenger else 1
+            challenger = best
+            if streak >= 4:  # the same new k won 4 updates in a row
+                k, challenger, streak = best, None, 0
+        chosen = labelings.get(k, labelings[best])
+        full = np.zeros(len(base), dtype=int)
+        full[present] = chosen
+        groups = np.full(len(row), -1)
+        groups[in_conv] = full[base_labels]
+    return ari(ref, groups), len(set(groups[groups >= 0]))
+
+
+def replay(conversations, data: Path, updates=(40, 150)):
+    print("| conversation | " + " | ".join(f"{n} updates: ARI (k)" for n in updates) + " |")
+    print("|---|" + "---:|" * len(updates))
+    for name, _ in conversations:
+        cells = [replay_updates(data, name, n) for n in updates]
+        print(f"| {name} | " + " | ".join(f"{a:.3f} ({k})" for a, k in cells) + " |", flush=True)
 
 
 def synthetic(n_participants=2000, n_statements=900, n_camps=3, seed=0):
@@ -211,6 +320,7 @@ def main(argv=None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--ablations", action="store_true")
     parser.add_argument("--history", metavar="CONVERSATION")
+    parser.add_argument("--replay", action="store_true", help="emulate warm-started updates")
     parser.add_argument("--no-speed", action="store_true")
     args = parser.parse_args(argv)
     if args.data.is_dir():
@@ -219,6 +329,9 @@ def main(argv=None) -> int:
         if args.ablations:
             print()
             ablations(conversations)
+        if args.replay:
+            print()
+            replay(conversations, args.data)
         if args.history:
             print()
             history(args.data, args.history)
