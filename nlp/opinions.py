@@ -133,15 +133,11 @@ def votes_to_matrix(events: Iterable[Sequence], moderated_out: Iterable[str] = (
     return VoteMatrix(values, tuple(row), tuple(col), frozenset(map(str, moderated_out)))
 
 
-def read_polis(
-    participants_votes: str | Path, comments: str | Path | None = None
-) -> PolisConversation:
+def read_polis(participants_votes: str | Path, comments: str | Path | None = None) -> PolisConversation:
     """Read a Pol.is export: participants-votes.csv, and comments.csv for texts and moderation."""
     header, rows = _read_csv(participants_votes)
     if "participant" not in header:
-        raise PolisFormatError(
-            f"{participants_votes}: no 'participant' column (not the Pol.is layout)"
-        )
+        raise PolisFormatError(f"{participants_votes}: no 'participant' column (not the Pol.is layout)")
     vote_cols = [j for j, name in enumerate(header) if name not in POLIS_META_COLUMNS]
     pid, gid = (
         header.index("participant"),
@@ -151,9 +147,7 @@ def read_polis(
     groups = np.full(len(rows), -1)
     for i, row in enumerate(rows):
         if len(row) != len(header):
-            raise PolisFormatError(
-                f"{participants_votes}: line {i + 2} has {len(row)} cells, not {len(header)}"
-            )
+            raise PolisFormatError(f"{participants_votes}: line {i + 2} has {len(row)} cells, not {len(header)}")
         for k, j in enumerate(vote_cols):
             if row[j].strip():
                 values[i, k] = _parse_cell(row[j], participants_votes, i + 2)
@@ -170,9 +164,7 @@ def read_polis_comments(path: str | Path) -> tuple[dict[str, str], frozenset[str
     header, rows = _read_csv(path)
     missing = {"comment-id", "moderated"} - set(header)
     if missing:
-        raise PolisFormatError(
-            f"{path}: missing column(s) {', '.join(sorted(missing))} (not Pol.is comments.csv)"
-        )
+        raise PolisFormatError(f"{path}: missing column(s) {', '.join(sorted(missing))} (not Pol.is comments.csv)")
     cid, mod = header.index("comment-id"), header.index("moderated")
     body = header.index("comment-body") if "comment-body" in header else None
     texts = {row[cid]: row[body] for row in rows if body is not None and len(row) > body}
@@ -182,9 +174,7 @@ def read_polis_comments(path: str | Path) -> tuple[dict[str, str], frozenset[str
 
 def polis_priority(n_agree, n_disagree, n_pass, extremity=0.0):
     """Pol.is routing priority of a statement from its vote counts; new statements bubble up."""
-    n_agree, n_disagree, n_pass = (
-        np.asarray(x, dtype=float) for x in (n_agree, n_disagree, n_pass)
-    )
+    n_agree, n_disagree, n_pass = (np.asarray(x, dtype=float) for x in (n_agree, n_disagree, n_pass))
     n_seen = n_agree + n_disagree + n_pass
     pass_rate = (n_pass + 1) / (n_seen + 2)
     agree_rate = (n_agree + 1) / (n_seen + 2)
@@ -261,9 +251,7 @@ class OpinionGroups(BaseEstimator):
         values = matrix.values
         self.participants_ = list(matrix.participants)
         self.statements_ = list(matrix.statements)
-        self.moderated_out_ = np.array(
-            [s in matrix.moderated_out for s in self.statements_], dtype=bool
-        )
+        self.moderated_out_ = np.array([s in matrix.moderated_out for s in self.statements_], dtype=bool)
         self.n_votes_ = (~np.isnan(values)).sum(axis=1)
         self.in_conversation_ = self._in_conversation(self.n_votes_, values.shape[1])
         # One BLAS/OpenMP thread: at these sizes thread start-up costs more than it saves, and
@@ -278,9 +266,7 @@ class OpinionGroups(BaseEstimator):
         """Project vote rows (same statement order as in fit) into the fitted embedding."""
         values = _as_vote_matrix(X).values
         if values.shape[1] != len(self.statements_):
-            raise ValueError(
-                f"expected {len(self.statements_)} statement columns, got {values.shape[1]}"
-            )
+            raise ValueError(f"expected {len(self.statements_)} statement columns, got {values.shape[1]}")
         return self._project(values)
 
     def predict(self, X):
@@ -289,9 +275,7 @@ class OpinionGroups(BaseEstimator):
         distances = ((embedded[:, None, :] - self.group_centers_[None]) ** 2).sum(axis=-1)
         return distances.argmin(axis=1)
 
-    def statement_priorities(
-        self, seen: Iterable[str] = (), meta: Iterable[str] = ()
-    ) -> dict[str, float]:
+    def statement_priorities(self, seen: Iterable[str] = (), meta: Iterable[str] = ()) -> dict[str, float]:
         """Routing priority of each statement not seen yet (moderated-out ones excluded)."""
         seen, meta = set(map(str, seen)), set(map(str, meta))
         priorities = polis_priority(self.n_agree_, self.n_disagree_, self.n_pass_, self.extremity_)
@@ -301,9 +285,7 @@ class OpinionGroups(BaseEstimator):
             if statement not in seen and not self.moderated_out_[j]
         }
 
-    def next_statement(
-        self, seen: Iterable[str] = (), meta: Iterable[str] = (), random_state=None
-    ) -> str | None:
+    def next_statement(self, seen: Iterable[str] = (), meta: Iterable[str] = (), random_state=None) -> str | None:
         """Draw the next statement to show, with probability proportional to its priority."""
         priorities = self.statement_priorities(seen, meta)
         if not priorities:
@@ -346,9 +328,7 @@ class OpinionGroups(BaseEstimator):
     def _project(self, values):
         ratings = self._zero_moderated(values)
         seen = ~np.isnan(ratings)
-        return self._sparsity_aware(
-            np.where(seen, ratings - self.center_, 0.0) @ self.components_.T, seen
-        )
+        return self._sparsity_aware(np.where(seen, ratings - self.center_, 0.0) @ self.components_.T, seen)
 
     @staticmethod
     def _sparsity_aware(projected, seen):
@@ -386,9 +366,7 @@ class OpinionGroups(BaseEstimator):
         self.groups_ = np.full(len(self.participants_), -1)
         self.groups_[self.in_conversation_] = members
         self.group_sizes_ = np.bincount(members, minlength=self.n_groups_)
-        self.group_centers_ = np.array(
-            [points[members == g].mean(axis=0) for g in range(self.n_groups_)]
-        )
+        self.group_centers_ = np.array([points[members == g].mean(axis=0) for g in range(self.n_groups_)])
 
     def _group_kmeans(self, centers, weights, k, seed):
         # Forgy initialisation (random existing centres), like Pol.is's seeding from existing rows:
@@ -402,9 +380,7 @@ class OpinionGroups(BaseEstimator):
         n_present = int(present.sum())
         max_k = min(self.max_groups, 2 + n_present // 12, n_present - 1)
         scores, labelings = {}, {}
-        distances = np.sqrt(
-            ((centers[present][:, None] - centers[present][None]) ** 2).sum(axis=-1)
-        )
+        distances = np.sqrt(((centers[present][:, None] - centers[present][None]) ** 2).sum(axis=-1))
         for k in range(2, max_k + 1):
             labels = self._group_kmeans(centers[present], weights[present], k, seed)
             if len(np.unique(labels)) < 2:
@@ -447,9 +423,7 @@ class OpinionGroups(BaseEstimator):
         self.group_n_seen_ = np.array([(~np.isnan(v)).sum(axis=0) for v in grouped])
         n_seen = self.group_n_seen_
         self.group_consensus_ = np.prod((self.group_n_agree_ + 1) / (n_seen + 2), axis=0)
-        self.group_consensus_disagree_ = np.prod(
-            (self.group_n_disagree_ + 1) / (n_seen + 2), axis=0
-        )
+        self.group_consensus_disagree_ = np.prod((self.group_n_disagree_ + 1) / (n_seen + 2), axis=0)
         self.representative_ = {g: self._representative(g) for g in range(self.n_groups_)}
         self.consensus_ = {d: self._consensus(d) for d in ("agree", "disagree")}
         self.divisive_ = self._divisive()
@@ -467,9 +441,7 @@ class OpinionGroups(BaseEstimator):
             p_success = (1 + n_dir) / (2 + n_seen)
             p_test = _proportion_z(n_dir, n_seen)
             repness = p_success / ((1 + rest[direction]) / (2 + rest_seen))
-            repness_test = _two_proportion_z(
-                n_dir + 1, n_seen + 1, rest[direction] + 1, rest_seen + 1
-            )
+            repness_test = _two_proportion_z(n_dir + 1, n_seen + 1, rest[direction] + 1, rest_seen + 1)
             stats[direction] = np.array([p_success, p_test, repness, repness_test])
         agree = stats["agree"][3] > stats["disagree"][3]
         best = np.where(agree, stats["agree"], stats["disagree"])  # rows: p, p_test, r, r_test
@@ -483,9 +455,7 @@ class OpinionGroups(BaseEstimator):
             candidates = np.flatnonzero(passed)
             candidates = candidates[np.argsort(-best.prod(axis=0)[candidates], kind="stable")]
             best_agree = [j for j in candidates if agree[j]][:1]
-            chosen = (best_agree + [j for j in candidates if j not in best_agree])[
-                : self.n_representative
-            ]
+            chosen = (best_agree + [j for j in candidates if j not in best_agree])[: self.n_representative]
             chosen = sorted(chosen, key=lambda j: not agree[j])  # stable: agrees first
         return [
             RepresentativeStatement(
@@ -512,9 +482,7 @@ class OpinionGroups(BaseEstimator):
         group = self.group_consensus_ if direction == "agree" else self.group_consensus_disagree_
         p_success = (1 + counts) / (2 + n_seen)
         p_test = _proportion_z(counts, n_seen)
-        kept = np.flatnonzero(
-            ~self.moderated_out_ & (p_success > 0.5) & (p_test > self.z_threshold)
-        )
+        kept = np.flatnonzero(~self.moderated_out_ & (p_success > 0.5) & (p_test > self.z_threshold))
         kept = kept[np.argsort(-(p_success * p_test)[kept], kind="stable")][: self.n_consensus]
         return [
             ConsensusStatement(
@@ -582,9 +550,7 @@ def _weighted_kmeans(points, weights, k, rng, n_init, min_size=0.0, max_iter=100
             membership[np.arange(len(points)), labels] = weights
             mass = membership.sum(axis=0)
             # An emptied cluster keeps its previous centre.
-            centers = np.where(
-                mass[:, None] > 0, membership.T @ points / np.maximum(mass, 1e-12)[:, None], centers
-            )
+            centers = np.where(mass[:, None] > 0, membership.T @ points / np.maximum(mass, 1e-12)[:, None], centers)
         inertia = float((weights * distances[np.arange(len(points)), labels]).sum())
         # Runs leaving a group under min_size lose to any run that does not: the lowest inertia is
         # often a far outlier alone against everyone else, which is no opinion group.
@@ -602,9 +568,7 @@ def _silhouette(distances, labels) -> float:
     mean_to = distances @ one_hot / sizes  # mean distance from each point to each cluster
     own = one_hot.argmax(axis=1)
     n_own = sizes[own]
-    intra = np.where(
-        n_own > 1, mean_to[np.arange(len(labels)), own] * n_own / np.maximum(n_own - 1, 1), 0.0
-    )
+    intra = np.where(n_own > 1, mean_to[np.arange(len(labels)), own] * n_own / np.maximum(n_own - 1, 1), 0.0)
     mean_to[np.arange(len(labels)), own] = np.inf
     inter = mean_to.min(axis=1)
     score = np.where(n_own > 1, (inter - intra) / np.maximum(np.maximum(inter, intra), 1e-12), 0.0)
@@ -650,9 +614,7 @@ def _parse_cell(text, path, line, votes_only=True):
     try:
         number = float(text)
     except ValueError:
-        raise PolisFormatError(
-            f"{path}: line {line}: {text!r} is not a number (not the Pol.is layout)"
-        ) from None
+        raise PolisFormatError(f"{path}: line {line}: {text!r} is not a number (not the Pol.is layout)") from None
     if votes_only and number not in (AGREE, DISAGREE, PASS):
         raise PolisFormatError(f"{path}: line {line}: vote {text!r} is not 1, -1, 0 or empty")
     return number
@@ -674,9 +636,7 @@ def _as_vote_matrix(X) -> VoteMatrix:
     else:
         values = np.asarray(X, dtype=float)
         if values.ndim != 2:
-            raise ValueError(
-                f"expected a 2-D participants x statements matrix, got shape {values.shape}"
-            )
+            raise ValueError(f"expected a 2-D participants x statements matrix, got shape {values.shape}")
         n, m = values.shape
         matrix = VoteMatrix(values, tuple(map(str, range(n))), tuple(map(str, range(m))))
     values = np.asarray(matrix.values, dtype=float)

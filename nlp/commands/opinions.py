@@ -50,9 +50,7 @@ def main(argv: list[str]) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Read, fit, write; return the exit code."""
-    say = (
-        (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
-    )
+    say = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
     started = time.perf_counter()
     conversation = _read(args.votes, args.comments)
     matrix = conversation.matrix
