@@ -74,7 +74,7 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(normalize_text(text)) if len(s.strip()) >= MIN_CHARS]
 
 
-def summarize(texts: Sequence[str], *, n_sentences: int = 3, diversity: float = 0.5) -> list[str]:
+def summarize(texts: Sequence[str], *, n_sentences: int = 3, diversity: float = 0.3) -> list[str]:
     """Extractive summary: the sentences most typical of `texts` (TF-IDF centroid), diversified by MMR."""
     sentences = list(dict.fromkeys(s for text in texts for s in split_sentences(text)))
     if not sentences:

