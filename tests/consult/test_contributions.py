@@ -348,3 +348,26 @@ def test_data_export_includes_contributions(client, session, make_consultation, 
     [exported] = data["contributions"]
     assert exported["title"] == "Exportée avec mes données" and exported["principles"] == ["P07"]
     assert exported["consultation"] == consultation.slug and exported["status"] == "published"
+
+
+def test_writes_are_rate_limited(make_app):
+    from sqlmodel import SQLModel
+
+    from consult.db import get_session
+    from consult.models import Consultation, User
+    from tests.consult.conftest import PASSWORD, _password_hash
+
+    app = make_app(RATELIMIT_ENABLED=True, RATE_LIMIT_WRITE="2 per minute")
+    SQLModel.metadata.create_all(app.extensions["consult.engine"])
+    with app.app_context():
+        session = get_session()
+        now = utcnow()
+        session.add(Consultation(slug="limitee", title="T", summary="S", question="Q",
+                                 opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=1)))
+        session.add(User(email="limite@example.fr", pseudonym="Limité", password_hash=_password_hash()))
+        session.commit()
+    client = app.test_client()
+    client.post("/connexion", data={"email": "limite@example.fr", "password": PASSWORD})
+    codes = [client.post("/consultations/limitee/contribuer", data=VALID).status_code for _ in range(3)]
+    assert codes == [303, 303, 429]
+    assert client.get("/consultations/limitee/contribuer").status_code == 200  # reading the form is not limited
