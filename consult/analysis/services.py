@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -20,14 +21,14 @@ from nlp.similar import SimilarityIndex
 SIMILARITY_FLOOR = 0.18
 
 TYPE_LABELS = {
-    "email": "adresse électronique",
-    "phone": "numéro de téléphone",
-    "nir": "numéro de sécurité sociale",
-    "iban": "coordonnées bancaires (IBAN)",
-    "address": "adresse postale",
-    "birth_date": "date de naissance",
-    "person": "nom de personne",
-    "health": "information sur la santé d'une personne",
+    "email": _l("adresse électronique"),
+    "phone": _l("numéro de téléphone"),
+    "nir": _l("numéro de sécurité sociale"),
+    "iban": _l("coordonnées bancaires (IBAN)"),
+    "address": _l("adresse postale"),
+    "birth_date": _l("date de naissance"),
+    "person": _l("nom de personne"),
+    "health": _l("information sur la santé d'une personne"),
 }
 
 
