@@ -150,11 +150,15 @@ def ensure_editable(*, contribution: Contribution, consultation: Consultation) -
         raise Conflict(_l("Cette contribution n'est plus modifiable : seules les contributions en attente de modération peuvent l'être."))
 
 
-def withdraw_contribution(*, session: Session, contribution: Contribution, consultation: Consultation) -> None:
-    """Withdraw a contribution at its author's request; it disappears from the lists, votes are kept."""
+def ensure_withdrawable(*, contribution: Contribution, consultation: Consultation) -> None:
     ensure_open(consultation)
     if contribution.status not in WITHDRAWABLE:
         raise Conflict(_l("Cette contribution ne peut pas être retirée dans son état actuel."))
+
+
+def withdraw_contribution(*, session: Session, contribution: Contribution, consultation: Consultation) -> None:
+    """Withdraw a contribution at its author's request; it disappears from the lists, votes are kept."""
+    ensure_withdrawable(contribution=contribution, consultation=consultation)
     contribution.status = ContributionStatus.WITHDRAWN
     contribution.updated_at = utcnow()
     session.add(contribution)

@@ -129,7 +129,7 @@ def detail(contribution_id: int):
     return render_template(
         "contributions/detail.html", item=view, contribution=contribution, consultation=consultation, kept=kept,
         my_vote=my_vote, is_author=g.user is not None and g.user.id == contribution.author_id,
-        withdraw_form=WithdrawForm(), moderation_form=ModerationForm(), errors={},
+        moderation_form=ModerationForm(), errors={},
     )
 
 
@@ -165,12 +165,18 @@ def edit(contribution_id: int):
                            contribution=contribution, **_taxonomy()), (422 if errors else 200)
 
 
-@bp.post("/contributions/<int:contribution_id>/retrait")
+@bp.route("/contributions/<int:contribution_id>/retrait", methods=["GET", "POST"])
 @login_required
 @_limit_writes
 def withdraw(contribution_id: int):
     contribution, consultation = _own_or_403(contribution_id)
-    if not WithdrawForm().validate_on_submit():
+    form = WithdrawForm()
+    if request.method == "GET":
+        # Withdrawal cannot be undone: a confirmation page, which works without JavaScript (no modal).
+        services.ensure_withdrawable(contribution=contribution, consultation=consultation)
+        return render_template("contributions/withdraw.html", contribution=contribution, consultation=consultation,
+                               form=form)
+    if not form.validate_on_submit():
         abort(400)
     session = get_session()
     services.withdraw_contribution(session=session, contribution=contribution, consultation=consultation)
@@ -198,7 +204,7 @@ def moderate(contribution_id: int):
         view = services.load_views(session=session, contributions=[contribution])[0]
         return render_template(
             "contributions/detail.html", item=view, contribution=contribution, consultation=consultation, kept=None,
-            my_vote=None, is_author=g.user.id == contribution.author_id, withdraw_form=WithdrawForm(),
+            my_vote=None, is_author=g.user.id == contribution.author_id,
             moderation_form=form, errors=exc.errors,
         ), 422
     session.commit()

@@ -245,7 +245,9 @@ def test_edit_on_closed_consultation_409(client, session, make_consultation, cit
 
 def test_author_withdraws(client, session, make_consultation, citizen):
     contribution = add_contribution(session, make_consultation(), citizen)
-    assert "Retirer ma contribution" in client.get(f"/contributions/{contribution.id}").get_data(as_text=True)
+    assert f'href="/contributions/{contribution.id}/retrait"' in client.get(f"/contributions/{contribution.id}").get_data(as_text=True)
+    confirm = client.get(f"/contributions/{contribution.id}/retrait").get_data(as_text=True)
+    assert "Ce retrait est définitif" in confirm and "Oui, retirer ma contribution" in confirm
     response = client.post(f"/contributions/{contribution.id}/retrait")
     assert response.status_code == 303 and response.headers["Location"].endswith("/mes-contributions")
     session.refresh(contribution)
@@ -257,12 +259,14 @@ def test_withdraw_others_403_anonymous_redirect(client, session, make_consultati
     contribution = add_contribution(session, make_consultation(), make_user())
     assert "/connexion" in client.post(f"/contributions/{contribution.id}/retrait").headers["Location"]
     auth.login(make_user())
+    assert client.get(f"/contributions/{contribution.id}/retrait").status_code == 403
     assert client.post(f"/contributions/{contribution.id}/retrait").status_code == 403
     assert client.post("/contributions/999/retrait").status_code == 404
 
 
 def test_withdraw_on_closed_consultation_409(client, session, make_consultation, citizen):
     contribution = add_contribution(session, _closed(make_consultation), citizen)
+    assert client.get(f"/contributions/{contribution.id}/retrait").status_code == 409
     response = client.post(f"/contributions/{contribution.id}/retrait")
     assert response.status_code == 409 and "est close" in response.get_data(as_text=True)
 
