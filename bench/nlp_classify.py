@@ -1,6 +1,6 @@
 """Benchmark the supervised TextClassifier (Grand débat questions) and the PrincipleClassifier.
 
-    .venv/bin/python bench/nlp_classify.py [--data ../shared/data/granddebat-2019-sample] [--quick]
+    .venv/bin/python -m bench.nlp_classify [--data ../shared/data/granddebat-2019-sample] [--quick]
 
 Prints markdown tables (pasted into bench/RESULTS.md). Parts:
 1. TextClassifier, label = question_code (20 classes): 5-fold stratified CV macro-F1, feature
@@ -14,7 +14,6 @@ Prints markdown tables (pasted into bench/RESULTS.md). Parts:
 from __future__ import annotations
 
 import csv
-import sys
 import time
 from pathlib import Path
 
@@ -23,13 +22,12 @@ import typer
 from sklearn.metrics import f1_score
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # run as a script from anywhere
+from nlp.classify import TextClassifier
+from nlp.principles import PrincipleClassifier
+from nlp.taxonomy import load_taxonomy
+from nlp.text import lemma_strings, load_pipeline
 
-from nlp.classify import TextClassifier  # noqa: E402
-from nlp.principles import PrincipleClassifier  # noqa: E402
-from nlp.taxonomy import load_taxonomy  # noqa: E402
-from nlp.text import lemma_strings, load_pipeline  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "granddebat-2019-sample"
 EVAL_SET = ROOT / "tests" / "nlp" / "data" / "principles_eval.csv"
@@ -72,9 +70,7 @@ def bench_supervised(texts, lemmas, y, themes, quick: bool) -> None:
         f1, fit_s, pred_s = fit_score(texts, lemmas, y, train, test)
         scores.append(f1)
         print(f"| default, fold {k + 1}/5 | {f1:.3f} | {fit_s:.1f} | {pred_s:.1f} |", flush=True)
-    print(
-        f"| **default, 5-fold mean ± sd** | **{np.mean(scores):.3f} ± {np.std(scores):.3f}** | | |"
-    )
+    print(f"| **default, 5-fold mean ± sd** | **{np.mean(scores):.3f} ± {np.std(scores):.3f}** | | |")
     train, test = folds[0]
     variants = {
         "lemmas only (LinearSVC on lemma TF-IDF)": {"surface_ngrams": False},
@@ -98,9 +94,7 @@ def learning_curve(texts, lemmas, y, train, test, quick: bool) -> None:
         for seed in seeds:
             subset = train
             if n < len(train):
-                subset, _ = train_test_split(
-                    train, train_size=n, stratify=y[train], random_state=seed
-                )
+                subset, _ = train_test_split(train, train_size=n, stratify=y[train], random_state=seed)
             values.append(fit_score(texts, lemmas, y, subset, test)[0])
         print(f"| {n} | {np.mean(values):.3f} ± {np.std(values):.3f} |", flush=True)
 
@@ -142,9 +136,7 @@ def bench_zero_shot(taxonomy) -> None:
     pred = [{lab.id for lab in text_labels} for text_labels in labels]
     ids = clf.principle_ids_
     n_labels = sum(len(g) for g in gold)
-    print(
-        f"\n### 2. PrincipleClassifier on {len(texts)} hand-written sentences ({n_labels} labels)\n"
-    )
+    print(f"\n### 2. PrincipleClassifier on {len(texts)} hand-written sentences ({n_labels} labels)\n")
     result = prf(gold, pred, ids)
     print("| zero-shot (threshold 0.5) | precision | recall | F1 |\n|---|---|---|---|")
     for kind in ("micro", "macro"):
@@ -191,9 +183,7 @@ def bench_blending(taxonomy) -> None:
         "blended (blend_halfway=5)": {"blend_halfway": 5},
         "supervised only where trained (blend_halfway=0)": {"blend_halfway": 0},
     }
-    print(
-        "\nBlending, 5-fold CV over the sentences (micro-F1 / macro-F1 on held-out folds; k of the"
-    )
+    print("\nBlending, 5-fold CV over the sentences (micro-F1 / macro-F1 on held-out folds; k of the")
     print("~85 training sentences labelled, 3 random draws; min_labels_for_supervised=3):\n")
     print("| setting | k | micro-F1 | macro-F1 |\n|---|---|---|---|")
     for name, params in settings.items():
@@ -204,12 +194,8 @@ def bench_blending(taxonomy) -> None:
                 for train, test in folds:
                     chosen = set(np.random.default_rng(seed).permutation(train)[:k].tolist())
                     labels = [gold[i] if i in chosen else None for i in range(len(texts))]
-                    clf = PrincipleClassifier(
-                        taxonomy, min_labels_for_supervised=3, random_state=0, **params
-                    )
-                    labels_test = clf.fit(texts, labels if k else None).predict(
-                        [texts[i] for i in test]
-                    )
+                    clf = PrincipleClassifier(taxonomy, min_labels_for_supervised=3, random_state=0, **params)
+                    labels_test = clf.fit(texts, labels if k else None).predict([texts[i] for i in test])
                     for i, text_labels in zip(test, labels_test, strict=True):
                         pred[i] = {lab.id for lab in text_labels}
                 result = prf(gold, pred, ids)
@@ -227,9 +213,7 @@ def bench_speed(taxonomy, texts: list[str], lemmas: list[str]) -> None:
     labels = clf.predict(texts, lemmas=lemmas)
     done = time.perf_counter()
     share = np.mean([bool(x) for x in labels])
-    print(
-        f"\n### 3. PrincipleClassifier speed, {len(texts):,} Grand débat answers (lemmas given)\n"
-    )
+    print(f"\n### 3. PrincipleClassifier speed, {len(texts):,} Grand débat answers (lemmas given)\n")
     print(
         f"fit {fitted - started:.1f} s, predict {done - fitted:.1f} s; "
         f"{share:.1%} of the answers get at least one principle (health is not their subject)."
