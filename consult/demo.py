@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from consult.auth.passwords import hash_password
 from consult.consultations.services import create_consultation, get_consultation
+from consult.flags.services import AlreadyFlagged, flag_contribution
 from consult.models import (
     Comment,
     Consultation,
@@ -86,6 +87,8 @@ STANCES = {
     "H": (0.30, 0.35, 0.90),
     "M": (0.50, 0.50, 0.50),
 }
+# The default of FLAG_HIDE_THRESHOLD (config/default.toml); the demo flags stay below it.
+FLAG_HIDE_THRESHOLD = 3
 # Older contributions have been seen by more citizens: from 25 % (newest) to 75 % (oldest).
 MIN_SEEN, MAX_SEEN = 0.25, 0.75
 
@@ -100,6 +103,7 @@ class SeedReport:
     contributions_created: int = 0
     votes_created: int = 0
     comments_created: int = 0
+    flags_created: int = 0
     skipped: str | None = None
 
     def __str__(self) -> str:
@@ -108,7 +112,8 @@ class SeedReport:
             f"consultation {made}, {len(self.accounts_created)} compte(s) créé(s) ; "
             "contenu fictif : "
             f"{self.citizens_created} citoyen(s), {self.contributions_created} contribution(s), "
-            f"{self.votes_created} vote(s), {self.comments_created} commentaire(s) créés"
+            f"{self.votes_created} vote(s), {self.comments_created} commentaire(s), "
+            f"{self.flags_created} signalement(s) créés"
         )
         return text + (f" ({self.skipped})" if self.skipped else "")
 
@@ -156,9 +161,7 @@ def seed_demo(*, session: Session) -> SeedReport:
         # Contributions reference the taxonomy: it is loaded by `consult db upgrade`.
         report.skipped = "taxonomie absente : lancez d'abord « consult db upgrade »"
         return report
-    seed_participation(
-        session=session, consultation=consultation, report=report, password_hash=hashed
-    )
+    seed_participation(session=session, consultation=consultation, report=report, password_hash=hashed)
     return report
 
 
@@ -184,13 +187,9 @@ def seed_participation(
     plan = []
     for item, offset in zip(items, offsets, strict=True):
         author = citizens[rng.randrange(len(citizens))]
-        plan.append(
-            (item, author, min(opens + SPREAD * offset, now - timedelta(minutes=5)), offset)
-        )
+        plan.append((item, author, min(opens + SPREAD * offset, now - timedelta(minutes=5)), offset))
 
-    contributions = _ensure_contributions(
-        session=session, consultation=consultation, plan=plan, report=report
-    )
+    contributions = _ensure_contributions(session=session, consultation=consultation, plan=plan, report=report)
     touched: set[int] = set()
     touched |= _ensure_votes(
         session=session,
@@ -209,6 +208,14 @@ def seed_participation(
         report=report,
     )
     refresh_counters(session=session, contribution_ids=touched)
+    _ensure_flags(
+        session=session,
+        rng=rng,
+        flags=content.get("flags", []),
+        citizens=citizens,
+        contributions=contributions,
+        report=report,
+    )
 
 
 def _ensure_citizens(
@@ -273,9 +280,7 @@ def _ensure_contributions(
         if item.get("duplicate_of"):
             contribution.duplicate_of_id = existing[item["duplicate_of"]].id
         session.add_all(
-            ContributionPrinciple(
-                contribution_id=contribution.id, principle_id=p, source=LabelSource.AUTHOR
-            )
+            ContributionPrinciple(contribution_id=contribution.id, principle_id=p, source=LabelSource.AUTHOR)
             for p in item["principles"]
         )
     report.contributions_created = len(created)
@@ -303,9 +308,7 @@ def _ensure_votes(
 ) -> set[int]:
     ids = [c.id for c in contributions.values()]
     existing = set(
-        session.exec(
-            select(Vote.contribution_id, Vote.user_id).where(col(Vote.contribution_id).in_(ids))
-        ).all()
+        session.exec(select(Vote.contribution_id, Vote.user_id).where(col(Vote.contribution_id).in_(ids))).all()
     )
     new_votes = []
     for item, author, created_at, offset in plan:
@@ -354,9 +357,7 @@ def _ensure_comments(
     }
     touched = set()
 
-    def ensure(
-        contribution: Contribution, body: str, parent: Comment | None, hours: float
-    ) -> Comment:
+    def ensure(contribution: Contribution, body: str, parent: Comment | None, hours: float) -> Comment:
         others = [c for c in citizens if c.id != contribution.author_id]
         author = others[rng.randrange(len(others))]
         key = (contribution.id, author.id, body)
@@ -382,6 +383,35 @@ def _ensure_comments(
         for position, reply in enumerate(entry.get("replies", []), start=1):
             ensure(contribution, reply, top, 30 + 12 * position + 6 * rng.random())
     return touched
+
+
+def _ensure_flags(
+    *,
+    session: Session,
+    rng: random.Random,
+    flags: list[dict],
+    citizens: list[User],
+    contributions: dict[str, Contribution],
+    report: SeedReport,
+) -> None:
+    """Report a few contributions through the flags service (which keeps flag_count exact)."""
+    for entry in flags:
+        contribution = contributions[entry["about"]]
+        others = [c for c in citizens if c.id != contribution.author_id]
+        for flagger in rng.sample(others, entry["flaggers"]):
+            try:
+                flag_contribution(
+                    session=session,
+                    contribution=contribution,
+                    user=flagger,
+                    reason=entry["reason"],
+                    details=entry["details"],
+                    hide_threshold=FLAG_HIDE_THRESHOLD,
+                )
+            except AlreadyFlagged:
+                continue
+            report.flags_created += 1
+    session.flush()
 
 
 def refresh_counters(*, session: Session, contribution_ids: set[int]) -> None:

@@ -57,9 +57,7 @@ SCHEMAS = {
             "links": _ref("ConsultationLinks"),
         }
     ),
-    "Phase": _object(
-        {"title": STRING, "description": STRING, "starts_at": DATETIME, "ends_at": DATETIME}
-    ),
+    "Phase": _object({"title": STRING, "description": STRING, "starts_at": DATETIME, "ends_at": DATETIME}),
     "ConsultationCounts": _object(
         {
             "contributions": COUNT,
@@ -152,9 +150,7 @@ SCHEMAS = {
         {
             "dimensions": {
                 "type": "array",
-                "items": _object(
-                    {"id": STRING, "key": STRING, "label_fr": STRING, "label_en": NULLABLE_STRING}
-                ),
+                "items": _object({"id": STRING, "key": STRING, "label_fr": STRING, "label_en": NULLABLE_STRING}),
             },
             "principles": {
                 "type": "array",

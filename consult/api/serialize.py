@@ -89,9 +89,7 @@ def contribution(row: ContributionRow) -> dict:
         "body": c.body,
         "author": {"pseudonym": row.author_pseudonym},
         "theme": {"id": row.theme.id, "label": row.theme.label_fr} if row.theme else None,
-        "principles": [
-            {"id": p.id, "label": p.label_fr, "source": source} for p, source in row.principles
-        ],
+        "principles": [{"id": p.id, "label": p.label_fr, "source": source} for p, source in row.principles],
         "channel": c.channel,
         "created_at": iso(c.created_at),
         "published_at": iso(c.published_at),
@@ -105,10 +103,7 @@ def contribution(row: ContributionRow) -> dict:
 
 def taxonomy(dimensions: list[Dimension], principles: list[Principle], themes: list[Theme]) -> dict:
     return {
-        "dimensions": [
-            {"id": d.id, "key": d.key, "label_fr": d.label_fr, "label_en": d.label_en}
-            for d in dimensions
-        ],
+        "dimensions": [{"id": d.id, "key": d.key, "label_fr": d.label_fr, "label_en": d.label_en} for d in dimensions],
         "principles": [
             {
                 "id": p.id,

@@ -89,11 +89,7 @@ def _published():
 
 
 def list_consultations(*, session: Session) -> list[Consultation]:
-    return list(
-        session.exec(
-            select(Consultation).order_by(col(Consultation.opens_at).desc(), Consultation.id)
-        )
-    )
+    return list(session.exec(select(Consultation).order_by(col(Consultation.opens_at).desc(), Consultation.id)))
 
 
 def get_consultation(*, session: Session, slug: str) -> Consultation | None:
@@ -120,9 +116,7 @@ def count_consultation(*, session: Session, consultation: Consultation) -> Consu
             func.count(func.distinct(Contribution.author_id)),
         ).where(Contribution.consultation_id == consultation.id, _published())
     ).one()
-    return ConsultationCounts(
-        contributions=row[0], votes=int(row[1]), comments=int(row[2]), participants=row[3]
-    )
+    return ConsultationCounts(contributions=row[0], votes=int(row[1]), comments=int(row[2]), participants=row[3])
 
 
 def validate_filters(*, session: Session, filters: ContributionFilters) -> None:
@@ -171,13 +165,9 @@ def list_contributions(
         )
     if filters.cursor:
         try:
-            key, last_id = decode_cursor(
-                filters.cursor, sort=filters.sort, key_type=_KEY_TYPES[filters.sort]
-            )
+            key, last_id = decode_cursor(filters.cursor, sort=filters.sort, key_type=_KEY_TYPES[filters.sort])
         except ValueError:
-            raise ValidationFailed(
-                {"cursor": "Curseur de pagination invalide ou d'un autre tri."}
-            ) from None
+            raise ValidationFailed({"cursor": "Curseur de pagination invalide ou d'un autre tri."}) from None
         pair = tuple_(key_column, Contribution.id)
         query = query.where(pair < (key, last_id) if descending else pair > (key, last_id))
     if descending:
@@ -213,9 +203,7 @@ def get_contribution(*, session: Session, contribution_id: int) -> ContributionR
         return None
     contribution, slug, pseudonym, theme = row
     principles = _principles_of(session=session, ids=[contribution.id])
-    return ContributionRow(
-        contribution, slug, pseudonym, theme, principles.get(contribution.id, [])
-    )
+    return ContributionRow(contribution, slug, pseudonym, theme, principles.get(contribution.id, []))
 
 
 def _principles_of(*, session: Session, ids: list[int]) -> dict[int, list[tuple[Principle, str]]]:

@@ -36,9 +36,7 @@ def consultations():
 @bp.get("/consultations/<slug>")
 def consultation(slug: str):
     session = get_session()
-    found = services.get_consultation(session=session, slug=slug) or _not_found(
-        "Consultation introuvable."
-    )
+    found = services.get_consultation(session=session, slug=slug) or _not_found("Consultation introuvable.")
     counts = services.count_consultation(session=session, consultation=found)
     phases = services.list_phases(session=session, consultation=found)
     return jsonify(serialize.consultation_detail(found, counts, phases))
@@ -47,9 +45,7 @@ def consultation(slug: str):
 @bp.get("/consultations/<slug>/contributions")
 def contributions(slug: str):
     session = get_session()
-    found = services.get_consultation(session=session, slug=slug) or _not_found(
-        "Consultation introuvable."
-    )
+    found = services.get_consultation(session=session, slug=slug) or _not_found("Consultation introuvable.")
     filters = _contribution_filters()
     page = services.list_contributions(session=session, consultation=found, filters=filters)
     # Only known filters go into the next link: a stray "slug" or "_external" must not reach it.
@@ -57,9 +53,7 @@ def contributions(slug: str):
     params |= {"sort": filters.sort, "limit": filters.limit}
     next_url = None
     if page.next_cursor:
-        next_url = url_for(
-            "api.contributions", slug=slug, **params, cursor=page.next_cursor, _external=True
-        )
+        next_url = url_for("api.contributions", slug=slug, **params, cursor=page.next_cursor, _external=True)
     return jsonify(
         data=[serialize.contribution(row) for row in page.items],
         links={"self": request.url, "next": next_url},
@@ -76,9 +70,7 @@ def contribution(contribution_id: int):
 @bp.get("/contributions/<int:contribution_id>/votes")
 def contribution_votes(contribution_id: int):
     row = services.get_contribution(session=get_session(), contribution_id=contribution_id)
-    return jsonify(
-        serialize.vote_counts((row or _not_found("Contribution introuvable.")).contribution)
-    )
+    return jsonify(serialize.vote_counts((row or _not_found("Contribution introuvable.")).contribution))
 
 
 @bp.get("/taxonomy")
@@ -95,9 +87,7 @@ def taxonomy():
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(
-        build_document(server_url=url_for("api.consultations", _external=True).rsplit("/", 1)[0])
-    )
+    return jsonify(build_document(server_url=url_for("api.consultations", _external=True).rsplit("/", 1)[0]))
 
 
 def _contribution_filters() -> services.ContributionFilters:
@@ -140,9 +130,7 @@ def handle_http(exc: HTTPException):
     code = exc.code if exc.code in MESSAGES else 500
     # Our own NotFound carries a French message; werkzeug's default descriptions are English.
     message = (
-        exc.description
-        if isinstance(exc, NotFound) and exc.description != NotFound.description
-        else MESSAGES[code]
+        exc.description if isinstance(exc, NotFound) and exc.description != NotFound.description else MESSAGES[code]
     )
     headers = {"Retry-After": "60"} if code == 429 else {}
     if code == 405 and getattr(exc, "valid_methods", None):

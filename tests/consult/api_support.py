@@ -47,9 +47,7 @@ class ApiClient:
             response.get_data(as_text=True)[:500],
         )
         assert response.mimetype == "application/json"
-        check_response(
-            self.document, response.request.path, response.status_code, response.get_json()
-        )
+        check_response(self.document, response.request.path, response.status_code, response.get_json())
         self.checked += 1
         return response.get_json()
 
@@ -70,9 +68,7 @@ def contribution_factory(session, make_user):
             consultation_id=consultation.id,
             author_id=author.id,
             title=fields.pop("title", f"Contribution numéro {n}"),
-            body=fields.pop(
-                "body", "Un texte de contribution suffisamment long pour être valable."
-            ),
+            body=fields.pop("body", "Un texte de contribution suffisamment long pour être valable."),
             status=status,
             created_at=created,
             published_at=created if status == ContributionStatus.PUBLISHED else None,

@@ -59,11 +59,7 @@ def _check_format(fmt: str, value: str, path: str) -> list[str]:
         return [] if parsed.tzinfo else [f"{path}: date-time without offset: {value!r}"]
     if fmt == "uri":
         parts = urlsplit(value)
-        return (
-            []
-            if parts.scheme in ("http", "https") and parts.netloc
-            else [f"{path}: not an absolute URI: {value!r}"]
-        )
+        return [] if parts.scheme in ("http", "https") and parts.netloc else [f"{path}: not an absolute URI: {value!r}"]
     return [f"{path}: unsupported format {fmt}"]
 
 

@@ -44,14 +44,10 @@ def test_list_consultations(api, consultation, make_consultation):
     body = api.get("api.consultations")
     statuses = {c["slug"]: c["status"] for c in body["data"]}
     assert statuses == {"numerique-sante": "open", "bientot": "upcoming"}
-    assert body["data"][0]["links"]["contributions"].endswith(
-        "/api/v1/consultations/bientot/contributions"
-    )
+    assert body["data"][0]["links"]["contributions"].endswith("/api/v1/consultations/bientot/contributions")
 
 
-def test_consultation_detail_counts_published_only(
-    api, session, consultation, make_user, make_contribution
-):
+def test_consultation_detail_counts_published_only(api, session, consultation, make_user, make_contribution):
     alice, bob = make_user(), make_user()
     make_contribution(consultation, alice, agree=3, disagree=1, comment_count=2)
     make_contribution(consultation, bob, agree=1, passes=1)
@@ -81,10 +77,7 @@ def test_unknown_consultation_is_a_json_404(api):
 def test_only_published_contributions_and_no_email(api, consultation, make_user, make_contribution):
     author = make_user(email="secret.person@example.fr", pseudonym="Plume")
     shown = make_contribution(consultation, author, title="Visible")
-    hidden = [
-        make_contribution(consultation, author, status=s, title=f"Cachée {s}")
-        for s in HIDDEN_STATUSES
-    ]
+    hidden = [make_contribution(consultation, author, status=s, title=f"Cachée {s}") for s in HIDDEN_STATUSES]
     response = api.client.get(api.url("api.contributions", slug=consultation.slug))
     assert "secret.person" not in response.get_data(as_text=True)
     items = walk(api, consultation.slug, limit=2)
@@ -184,13 +177,9 @@ def test_next_link_keeps_filters(api, consultation, many):
 
 def test_text_search_is_case_insensitive_and_literal(api, consultation, many, make_contribution):
     items = walk(api, consultation.slug, q="MON ESPACE")
-    assert sorted(c["title"] for c in items) == sorted(
-        c.title for c in many if "Mon espace" in c.title
-    )
+    assert sorted(c["title"] for c in items) == sorted(c.title for c in many if "Mon espace" in c.title)
     make_contribution(consultation, title="Un taux de 100% de couverture")
-    assert [c["title"] for c in walk(api, consultation.slug, q="0%")] == [
-        "Un taux de 100% de couverture"
-    ]
+    assert [c["title"] for c in walk(api, consultation.slug, q="0%")] == ["Un taux de 100% de couverture"]
     assert walk(api, consultation.slug, q="_") == []
 
 
@@ -222,17 +211,13 @@ def test_bad_parameters_give_a_french_400(api, consultation, params, field):
 def test_cursor_from_another_sort_is_refused(api, consultation, many):
     page = api.get("api.contributions", slug=consultation.slug, sort="agree", limit=2)
     cursor = page["links"]["next"].split("cursor=")[1]
-    body = api.get(
-        "api.contributions", _status=400, slug=consultation.slug, sort="recent", cursor=cursor
-    )
+    body = api.get("api.contributions", _status=400, slug=consultation.slug, sort="recent", cursor=cursor)
     assert "Curseur" in body["error"]["message"]
 
 
 def test_taxonomy(api):
     body = api.get("api.taxonomy")
-    assert (
-        len(body["themes"]) == 18 and len(body["principles"]) == 16 and len(body["dimensions"]) == 4
-    )
+    assert len(body["themes"]) == 18 and len(body["principles"]) == 16 and len(body["dimensions"]) == 4
     verified = {p["id"] for p in body["principles"] if p["verified_fr"]}
     assert {"P01", "P02"} <= verified and "P16" not in verified
 
@@ -254,9 +239,7 @@ def test_html_404_outside_the_api_is_unchanged(client):
 def test_rate_limit_gives_json_429(database_url):
     from consult import create_app
 
-    app = create_app(
-        {"DATABASE_URL": database_url, "RATELIMIT_ENABLED": True, "API_RATE_LIMIT": "3 per minute"}
-    )
+    app = create_app({"DATABASE_URL": database_url, "RATELIMIT_ENABLED": True, "API_RATE_LIMIT": "3 per minute"})
     SQLModel.metadata.create_all(app.extensions["consult.engine"])
     client = app.test_client()
     document = client.get("/api/v1/openapi.json").get_json()  # counts as the first request

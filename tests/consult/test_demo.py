@@ -14,6 +14,7 @@ from consult.models import (
     Contribution,
     ContributionPrinciple,
     ContributionStatus,
+    Flag,
     Principle,
     Theme,
     User,
@@ -56,14 +57,9 @@ def test_seed_creates_a_rich_fictitious_participation(session, seeded):
     published = _demo_contributions(session)
     assert len(published) >= 120
     assert {c.theme_id for c in published} == {t.id for t in session.exec(select(Theme))}
-    labels = session.exec(
-        select(ContributionPrinciple).where(ContributionPrinciple.source == "author")
-    ).all()
+    labels = session.exec(select(ContributionPrinciple).where(ContributionPrinciple.source == "author")).all()
     published_ids = {c.id for c in published}
-    assert (
-        len({label.principle_id for label in labels if label.contribution_id in published_ids})
-        == 16
-    )
+    assert len({label.principle_id for label in labels if label.contribution_id in published_ids}) == 16
     assert {c.channel for c in published} == {"web", "chat"}
     for status in ("pending", "rejected", "duplicate"):
         assert _demo_contributions(session, status), status
@@ -73,9 +69,7 @@ def test_seed_creates_a_rich_fictitious_participation(session, seeded):
 
 
 def test_demo_citizens_are_pseudonymous(session, seeded):
-    citizens = session.exec(
-        select(User).where(User.email.like("citoyen__@demo.consultation.fr"))
-    ).all()
+    citizens = session.exec(select(User).where(User.email.like("citoyen__@demo.consultation.fr"))).all()
     assert len(citizens) == 40
     assert all(u.pseudonym.endswith("(démo)") and "@" not in u.pseudonym for u in citizens)
     authors = {c.author_id for c in session.exec(select(Contribution))}
@@ -97,16 +91,12 @@ def test_votes_and_comments(session, seeded):
     assert own == 0
     comments = session.exec(select(Comment)).all()
     assert len(comments) >= 30 and sum(c.parent_id is not None for c in comments) >= 5
-    assert all(
-        c.author_id != session.get(Contribution, c.contribution_id).author_id for c in comments
-    )
+    assert all(c.author_id != session.get(Contribution, c.contribution_id).author_id for c in comments)
 
 
 def test_counters_match_vote_and_comment_rows(session, seeded):
     tally = Counter((v.contribution_id, v.value) for v in session.exec(select(Vote)))
-    comments = Counter(
-        c.contribution_id for c in session.exec(select(Comment)) if c.status == "published"
-    )
+    comments = Counter(c.contribution_id for c in session.exec(select(Comment)) if c.status == "published")
     for c in session.exec(select(Contribution)):
         agree, disagree, passes = tally[(c.id, 1)], tally[(c.id, -1)], tally[(c.id, 0)]
         assert (c.agree_count, c.disagree_count, c.pass_count) == (agree, disagree, passes), c.title
@@ -116,15 +106,20 @@ def test_counters_match_vote_and_comment_rows(session, seeded):
         assert c.comment_count == comments[c.id]
 
 
+def test_flags_feed_the_moderation_queue_without_hiding(session, seeded):
+    flags = session.exec(select(Flag)).all()
+    assert len(flags) == seeded.flags_created == 3
+    per_target = Counter(f.contribution_id for f in flags)
+    for contribution_id, count in per_target.items():
+        contribution = session.get(Contribution, contribution_id)
+        assert contribution.flag_count == count and contribution.status == "published"
+
+
 def test_opinion_structure_has_consensus_and_divisive_statements(session, seeded):
     published = _demo_contributions(session)
-    consensual = [
-        c for c in published if c.vote_count >= 10 and c.agree_count >= 0.75 * c.vote_count
-    ]
+    consensual = [c for c in published if c.vote_count >= 10 and c.agree_count >= 0.75 * c.vote_count]
     divisive = [
-        c
-        for c in published
-        if c.vote_count >= 10 and min(c.agree_count, c.disagree_count) >= 0.35 * c.vote_count
+        c for c in published if c.vote_count >= 10 and min(c.agree_count, c.disagree_count) >= 0.35 * c.vote_count
     ]
     assert len(consensual) >= 10 and len(divisive) >= 10
 
@@ -146,13 +141,12 @@ def _snapshot(session):
             )
             for c in session.exec(select(Contribution))
         ),
-        "votes": sorted(
-            (v.contribution_id, v.user_id, v.value) for v in session.exec(select(Vote))
-        ),
+        "votes": sorted((v.contribution_id, v.user_id, v.value) for v in session.exec(select(Vote))),
         "comments": sorted((c.id, c.body, c.parent_id) for c in session.exec(select(Comment))),
+        "flags": sorted((f.user_id, f.contribution_id, f.reason) for f in session.exec(select(Flag))),
+        "flag_counts": sorted((c.id, c.flag_count) for c in session.exec(select(Contribution))),
         "labels": sorted(
-            (p.contribution_id, p.principle_id, p.source)
-            for p in session.exec(select(ContributionPrinciple))
+            (p.contribution_id, p.principle_id, p.source) for p in session.exec(select(ContributionPrinciple))
         ),
     }
 
@@ -176,11 +170,12 @@ def test_seed_is_idempotent_and_leaves_other_data_alone(session, seeded, make_us
     again = seed_demo(session=session)
     session.commit()
     assert (
+        again.flags_created,
         again.citizens_created,
         again.contributions_created,
         again.votes_created,
         again.comments_created,
-    ) == (0, 0, 0, 0)
+    ) == (0, 0, 0, 0, 0)
     assert not again.consultation_created and not again.accounts_created
     assert _snapshot(session) == before
 
@@ -198,10 +193,7 @@ def test_seed_is_deterministic(tmp_path, session, seeded):
         titles = {c.id: c.title for c in s.exec(select(Contribution))}
         return (
             sorted((c.title, pseudonyms[c.author_id]) for c in s.exec(select(Contribution))),
-            sorted(
-                (titles[v.contribution_id], pseudonyms[v.user_id], v.value)
-                for v in s.exec(select(Vote))
-            ),
+            sorted((titles[v.contribution_id], pseudonyms[v.user_id], v.value) for v in s.exec(select(Vote))),
         )
 
     with other.app_context():
@@ -232,4 +224,4 @@ def test_cli_reports_fictitious_content(runner):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     assert "contenu fictif" in result.output
-    assert "135 contribution(s)" in result.output
+    assert "136 contribution(s)" in result.output and "3 signalement(s)" in result.output

@@ -86,10 +86,7 @@ def test_every_ref_resolves(document):
 
 
 def test_list_parameters_match_the_service(document):
-    parameters = {
-        p["name"]: p
-        for p in document["paths"]["/consultations/{slug}/contributions"]["get"]["parameters"]
-    }
+    parameters = {p["name"]: p for p in document["paths"]["/consultations/{slug}/contributions"]["get"]["parameters"]}
     assert set(parameters) == {"slug", "theme", "principle", "q", "sort", "limit", "cursor"}
     assert parameters["sort"]["schema"]["enum"] == list(SORTS)
     assert parameters["limit"]["schema"]["maximum"] == MAX_LIMIT
