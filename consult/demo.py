@@ -1,6 +1,7 @@
 """Demo content: the consultation « Les principes du numérique en santé », one account per
-role, and a fictitious participation (40 citizens, 128 published contributions, votes with three
-latent opinion groups, comments with replies, a few contributions in the moderation queue).
+role, and a fictitious participation (40 citizens, 129 published contributions, votes with three
+latent opinion groups, comments with replies, a few flags and contributions in the moderation
+queue).
 
 Everything created here is FICTITIOUS demonstration content (DEMO = True): the texts live in
 consult/demo_content.yaml, the citizens have pseudonyms ending in « (démo) » and
