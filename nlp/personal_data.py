@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from spacy.lang.fr.stop_words import STOP_WORDS
+
 from nlp.text import fold, load_ner_pipeline
 
 TYPES = ("email", "phone", "nir", "iban", "address", "birth_date", "person", "health")
@@ -219,7 +221,8 @@ _CONDITION = (
     r"anorexi\w*|boulimi\w*|burn[ -]?out|tdah|trisomi\w*|myopath\w*|mucoviscidose|fibromyalgi\w*|"
     r"endometriose|chimio\w*|radiotherapie|greff\w*|avc|infarctus|invalide\w*|invalidite|enceinte|"
     r"grossesse|addict\w*|alcoolique\w*|toxicoman\w*|paraplegi\w*|tetraplegi\w*|hemiplegi\w*|"
-    r"aveugle\w*|malvoyant\w*|non-voyant\w*|sourde?s?|malentendant\w*|maladie\w*|"
+    r"aveugle\w*|malvoyant\w*|non-voyant\w*|sourde?s?|malentendant\w*|"
+    r"maladie\w*(?: (?:de|d')\s?(?:parkinson|alzheimer|crohn|charcot|lyme|hodgkin))?|"
     r"malade\w*|polyarthrite\w*|arthrose|lupus|crohn|hypertendu\w*|hypertension|cardiaque\w*|"
     r"troubles? (?:psychique|mental|bipolaire|autistique|anxieux|alimentaire|dys)\w*|cirrhose|"
     r"affection de longue duree|en ald|rqth|dyslexi\w*|dyspraxi\w*|stomie|amput\w*|"
@@ -262,9 +265,16 @@ _ROLE_WORDS = {"le", "la", "les", "l", "president", "presidente", "ministre", "m
                "deputee", "senateur", "senatrice", "prefet", "prefete", "directeur", "directrice",
                "premier", "premiere", "secretaire", "juge", "procureur", "commissaire", "macron"}
 _NAME_TOKEN = r"(?:[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)*|[A-ZÀ-Ý]{2,}(?:-[A-ZÀ-Ý]{2,})*)"
+_NAME_PARTICLE = r"(?:(?:[Dd]e|[Dd]u|[Dd]es|[Dd]e [Ll]a|[Ll]e|[Ll]a|[Vv]an|[Vv]on)\s+|[Dd]['’]\s?)"
 _TITLED_NAME = re.compile(
-    r"(?<![\w.])" + _TITLE + r"\s+(?P<name>" + _NAME_TOKEN
-    + r"(?:\s+(?:(?:de|du|des|de la|le|la|d'|d’)\s*)?" + _NAME_TOKEN + r"){0,2})"
+    r"(?<![\w.])" + _TITLE + r"\s+(?P<name>" + _NAME_PARTICLE + "?" + _NAME_TOKEN
+    + r"(?:\s+" + _NAME_PARTICLE + "?" + _NAME_TOKEN + r"){0,2})"
+)
+# "Prénom NOM", the administrative way of writing a name; the model misses most of them.
+_FIRST_LAST = re.compile(
+    r"(?<![\w'’])(?P<first>[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)?)\s+"
+    r"(?P<last>(?:(?:DE|DU|LE|LA|VAN|de|du|le|la|van)\s|[Dd]['’])?[A-ZÀ-Ý]{3,}(?:-[A-ZÀ-Ý]{2,})*)"
+    r"(?![\w'’])"
 )
 # Title-case or upper-case word; used to decide where NER is worth running.
 _CAPITALISED = re.compile(r"(?<![\w'’])[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)*(?![\w])")
@@ -282,7 +292,9 @@ _NOT_NAMES = {"france", "europe", "etat", "etats", "unis", "union", "europeenne"
               "gouvernement", "assemblee", "nationale", "senat", "paris", "allemagne", "chine",
               "afrique", "inde", "amerique", "russie", "bretagne", "corse", "ile", "francais",
               "francaise", "ue", "internet", "dieu", "macron", "edf", "sncf", "gilets", "jaunes",
-              "conseil", "constitution", "smic", "nation", "outre", "mer", "oui", "non", "ok"}
+              "conseil", "constitution", "smic", "nation", "outre", "mer", "oui", "non", "ok",
+              # diseases named after people belong to the health span, not to a person
+              "parkinson", "alzheimer", "crohn", "charcot", "lyme", "hodgkin", "asperger"}
 # Characters of context on each side of a candidate name. The model's CNN sees ~4 tokens each side,
 # so a short window loses little accuracy and keeps NER to a small fraction of the corpus.
 _WINDOW = 40
@@ -298,13 +310,20 @@ def _lexicon() -> frozenset[str]:
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         table = json.load(fh)
     words = {fold(w) for w in table} | {fold(v[0]) for v in table.values()}
+    words |= {fold(w) for w in STOP_WORDS}  # the lemma table lacks invariable words (pas, donc)
     return frozenset(words - _NAME_WORDS)
 
 
 def _titled_names(text: str) -> Iterable[tuple[int, int, str]]:
     for m in _TITLED_NAME.finditer(text):
-        first = fold(m.group("name").split()[0])
-        if first not in _ROLE_WORDS:
+        words = re.sub(r"^" + _NAME_PARTICLE, "", m.group("name")).split()
+        if words and fold(words[0]) not in _ROLE_WORDS and words[0].lower() not in STOP_WORDS:
+            yield m.start(), m.end(), "person"
+    lexicon = _lexicon()
+    for m in _FIRST_LAST.finditer(text):
+        # A dictionary word before capitals is a heading or an acronym ("Loi ELAN", "Taxe TVA").
+        first = fold(m.group("first"))
+        if first not in lexicon and first not in _NOT_NAMES:
             yield m.start(), m.end(), "person"
 
 
@@ -342,14 +361,20 @@ def _plausible_person(text: str, start: int, end: int) -> bool:
     if tokens[0].lower() in _NAME_PARTICLES:
         return False
     lexicon = _lexicon()
-    unknown = [t for t in names if fold(t) not in lexicon and fold(t) not in _NOT_NAMES]
+    # Short capitals (TVA, CSG) are acronyms: they are no evidence of a name.
+    unknown = [
+        t for t in names
+        if fold(t) not in lexicon and fold(t) not in _NOT_NAMES and not (t.isupper() and len(t) <= 4)
+    ]
     if len(names) == 1:
         word = names[0]
         # Acronyms (CSG, TVA), short words (Eco, Sdf), abstract nouns (Progressivité): not names.
         if len(word) <= 3 or (word.isupper() and len(word) <= 4) or _NOUN_SUFFIX.search(fold(word)):
             return False
         return bool(unknown) and not _at_sentence_start(text, start)
-    return bool(unknown)
+    # "Créer TVA", "Interdire Monsanto": a sentence-initial dictionary word starts no name.
+    opener = fold(names[0]) in lexicon and _at_sentence_start(text, start)
+    return bool(unknown) and not opener
 
 
 def _ner_persons(texts: Sequence[str], batch_size: int) -> list[list[tuple[int, int, str]]]:
