@@ -375,3 +375,13 @@ def test_writes_are_rate_limited(make_app):
     codes = [client.post("/consultations/limitee/contribuer", data=VALID).status_code for _ in range(3)]
     assert codes == [303, 303, 429]
     assert client.get("/consultations/limitee/contribuer").status_code == 200  # reading the form is not limited
+
+
+def test_form_asks_for_similar_contributions_while_typing(client, session, make_consultation, citizen):
+    consultation = make_consultation()
+    html = client.get(_submit_url(consultation)).get_data(as_text=True)
+    assert f'hx-get="/consultations/{consultation.slug}/similaires"' in html
+    assert 'hx-include="#title, #body"' in html and 'id="similar-contributions"' in html
+    contribution = add_contribution(session, consultation, citizen, status="pending")
+    html = client.get(f"/contributions/{contribution.id}/modifier").get_data(as_text=True)
+    assert f'hx-get="/consultations/{consultation.slug}/similaires?exclude={contribution.id}"' in html
