@@ -112,4 +112,10 @@ def test_checker_rejects_what_it_should(document):
         assert errors_for(value, schema, document), value
     consultation = {"$ref": "#/components/schemas/ConsultationSummary"}
     assert any("date-time" in e for e in errors_for({"opens_at": "hier"}, consultation, document))
-    assert any("not in" in e for e in errors_for({"status": "draft"}, consultation, document))
+    assert any("is not one of" in e for e in errors_for({"status": "draft"}, consultation, document))
+
+
+def test_document_passes_the_openapi_3_1_validator(document):
+    from openapi_spec_validator import validate
+
+    validate(document)  # raises on any violation of the OpenAPI 3.1 specification
