@@ -68,7 +68,7 @@ class Page:
 def list_contributions(
     *, session: Session, consultation: Consultation, filters: ListFilters, after: str | None = None, limit: int = 20
 ) -> Page:
-    """Return one page of contributions in three queries whatever the page size (rows+authors+themes, principles)."""
+    """Return one page of contributions in two queries whatever the page size (rows with authors and themes, principles)."""
     column, descending = SORTS.get(filters.sort, SORTS[DEFAULT_SORT])
     statement = (
         select(Contribution, User.pseudonym, Theme)
