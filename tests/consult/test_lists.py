@@ -127,7 +127,9 @@ def test_no_js_next_page_and_back_to_start(app, client, session, make_consultati
         add_contribution(session, consultation, author)
     html = client.get(_list_url(consultation)).get_data(as_text=True)
     assert "Revenir au début de la liste" not in html
+    assert "autofocus" not in html
     second = client.get(_next_url(html)).get_data(as_text=True)
+    assert second.count("autofocus") == 1  # focus goes to the first card of the new batch
     assert "<html" in second and "Revenir au début de la liste" in second and len(_ids(second)) == 1
     assert _next_url(second) is None
 
