@@ -56,7 +56,7 @@ class ThemeModel(BaseEstimator):
     ----------
     n_themes : int or "auto"
         "auto" picks the number whose NMF topics are the most stable across resampled fits
-        (top-term agreement, Greene et al. 2014), over `AUTO_K_GRID`.
+        (top-term agreement, Greene et al. 2014): the highest local peak over `AUTO_K_GRID`.
     n_ideas : int or "auto"
         Ideas per theme; "auto" picks 2..max_ideas by silhouette inside the theme.
     method : "nmf" or "kmeans"
@@ -118,7 +118,7 @@ class ThemeModel(BaseEstimator):
 
         if self.n_themes == "auto":
             self.k_scores_ = _stability_by_k(tfidf[has_words], seed)
-            k = max(self.k_scores_, key=lambda kk: (self.k_scores_[kk], kk))
+            k = _pick_k(self.k_scores_)
         else:
             self.k_scores_ = {}
             k = int(self.n_themes)
@@ -335,6 +335,21 @@ def _agreement(a, b):
     sims = np.array([[len(x & y) / len(x | y) for y in b] for x in a])
     rows, cols = linear_sum_assignment(-sims)
     return float(sims[rows, cols].mean())
+
+
+def _pick_k(scores: dict[int, float]) -> int:
+    """The most stable k among the local peaks of the stability curve (the global best if none).
+
+    Stability is biased towards the smallest k (merging topics is always reproducible), so on large
+    corpora the curve often starts high and decreases; a peak means the data has structure at that
+    granularity (Greene et al. read the peaks, not the maximum).
+    """
+    ks = sorted(scores)
+    peaks = [
+        k for i, k in enumerate(ks)
+        if 0 < i < len(ks) - 1 and scores[k] > scores[ks[i - 1]] and scores[k] >= scores[ks[i + 1]]
+    ]
+    return max(peaks or ks, key=lambda k: (scores[k], k))
 
 
 def _stability_by_k(tfidf, seed, grid=AUTO_K_GRID, sample_size=5000, n_runs=3):

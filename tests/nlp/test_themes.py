@@ -8,7 +8,7 @@ from sklearn.metrics import normalized_mutual_info_score
 
 from nlp.taxonomy import load_taxonomy
 from nlp.text import lemma_strings
-from nlp.themes import UNASSIGNED, ThemeModel, _agreement, _class_tfidf, _top_terms
+from nlp.themes import UNASSIGNED, ThemeModel, _agreement, _class_tfidf, _pick_k, _top_terms
 from tests.nlp.corpus import TOPICS, make_corpus
 
 TEXTS, TOPIC_NAMES = make_corpus(15)
@@ -96,7 +96,6 @@ def test_auto_picks_the_number_of_topics_of_a_corpus_without_sub_topics():
             texts.append(" ".join(rng.sample(words.split(), 5)))
             topics.append(topic)
     fitted = ThemeModel(n_themes="auto", lemma_mode="lookup").fit(texts)
-    assert fitted.n_themes_ == max(fitted.k_scores_, key=fitted.k_scores_.get)
     assert fitted.n_themes_ == 5
     assert normalized_mutual_info_score(topics, fitted.assignments_) > 0.9
 
@@ -136,3 +135,9 @@ def test_agreement_is_one_for_identical_topics_in_any_order():
     topics = [{1, 2, 3}, {4, 5, 6}]
     assert _agreement(topics, topics[::-1]) == 1.0
     assert _agreement(topics, [{1, 2, 9}, {7, 8, 9}]) < 0.5
+
+
+def test_pick_k_prefers_a_peak_to_the_trivially_stable_smallest_k():
+    assert _pick_k({4: 0.91, 6: 0.83, 8: 0.70, 12: 0.69, 15: 0.57, 20: 0.63, 30: 0.61}) == 20
+    assert _pick_k({4: 0.9, 6: 0.8, 8: 0.7}) == 4  # no peak: the most stable
+    assert _pick_k({4: 0.72, 5: 0.98, 6: 0.82}) == 5
