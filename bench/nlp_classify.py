@@ -220,11 +220,16 @@ def bench_speed(taxonomy, texts: list[str], lemmas: list[str]) -> None:
     )
 
 
-def main(data: Path = DEFAULT_DATA, quick: bool = False) -> None:
-    """Run the three parts and print markdown."""
+def main(data: Path = DEFAULT_DATA, quick: bool = False, parts: str = "zero-shot,blending,speed,supervised") -> None:
+    """Run the selected parts (comma-separated) and print markdown."""
     taxonomy = load_taxonomy()
-    bench_zero_shot(taxonomy)
-    bench_blending(taxonomy)
+    selected = set(parts.split(","))
+    if "zero-shot" in selected:
+        bench_zero_shot(taxonomy)
+    if "blending" in selected:
+        bench_blending(taxonomy)
+    if not selected & {"speed", "supervised"}:
+        return
     if not (data / "responses_sample.csv").exists():
         print(f"\n(Grand débat sample not found under {data}: parts 1 and 3 skipped)")
         return
@@ -232,8 +237,10 @@ def main(data: Path = DEFAULT_DATA, quick: bool = False) -> None:
     started = time.perf_counter()
     lemmas = lemma_strings(texts, mode="lookup")
     print(f"\nLemmatised {len(texts):,} answers in {time.perf_counter() - started:.1f} s (lookup).")
-    bench_speed(taxonomy, texts, lemmas)
-    bench_supervised(texts, lemmas, questions, themes, quick)
+    if "speed" in selected:
+        bench_speed(taxonomy, texts, lemmas)
+    if "supervised" in selected:
+        bench_supervised(texts, lemmas, questions, themes, quick)
 
 
 if __name__ == "__main__":
