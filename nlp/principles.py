@@ -74,9 +74,7 @@ _COMBINING = re.compile("[\u0300-\u036f]")
 
 # Function words a keyword may lose when lemmatised without losing its meaning; any other dropped
 # word (negations, "tout", "dire"...) carries meaning: such keywords match on surface only.
-_DROPPABLE = frozenset(
-    "le la les l de des du d un une a au aux en mon ma mes son sa ses se s me m y et ou".split()
-)
+_DROPPABLE = frozenset("le la les l de des du d un une a au aux en mon ma mes son sa ses se s me m y et ou".split())
 
 # Smoothed document frequency of a keyword: (df + PRIOR_DOCS * PRIOR_RATE) / (n + PRIOR_DOCS), so a
 # corpus of a few texts leaves the weights near their prior instead of swinging on one occurrence.
@@ -207,8 +205,7 @@ def _label_lemmas(taxonomy: Taxonomy, mode: str) -> tuple[dict[str, tuple[float,
     """
     labels = [p.label_fr for p in taxonomy.principles]
     per_label = [
-        {_fold(lemma): lemma for lemma in lemma_text.split()}
-        for lemma_text in lemma_strings(labels, mode=mode)
+        {_fold(lemma): lemma for lemma in lemma_text.split()} for lemma_text in lemma_strings(labels, mode=mode)
     ]
     df: dict[str, int] = defaultdict(int)
     for lemmas in per_label:
@@ -216,11 +213,7 @@ def _label_lemmas(taxonomy: Taxonomy, mode: str) -> tuple[dict[str, tuple[float,
             df[key] += 1
     n = len(labels)
     return tuple(
-        {
-            key: (math.log(n / df[key]), shown)
-            for key, shown in lemmas.items()
-            if df[key] < 3 and len(key) > 2
-        }
+        {key: (math.log(n / df[key]), shown) for key, shown in lemmas.items() if df[key] < 3 and len(key) > 2}
         for lemmas in per_label
     )
 
@@ -269,9 +262,8 @@ class PrincipleClassifier(BaseEstimator):
         self.keyword_share_ = np.array([len(owners[kw.surface]) for kw in self.keywords_])
         lemma_texts = self._lemmas(texts, lemmas)
         self._fit_rarity(texts, lemma_texts)
-        self.n_labels_ = np.zeros(
-            (len(self.principle_ids_), 2), dtype=int
-        )  # (negatives, positives)
+        # Per principle: (negative, positive) labelled texts.
+        self.n_labels_ = np.zeros((len(self.principle_ids_), 2), dtype=int)
         self.alpha_ = np.zeros(len(self.principle_ids_))
         self.models_: dict[int, CalibratedClassifierCV] = {}
         self.vectorizer_ = None
@@ -315,8 +307,7 @@ class PrincipleClassifier(BaseEstimator):
         surface_index = _surface_index(self.taxonomy)
         lemma_index = _lemma_index(self.taxonomy, mode)
         matches = [
-            _match(surface_tokens(text), surface_index)
-            | _match(_lemma_tokens(lemma_text), lemma_index)
+            _match(surface_tokens(text), surface_index) | _match(_lemma_tokens(lemma_text), lemma_index)
             for text, lemma_text in zip(texts, lemma_texts, strict=True)
         ]
         self._match_cache = (key, matches)
@@ -333,9 +324,7 @@ class PrincipleClassifier(BaseEstimator):
                 raise ValueError(f"unknown principle ids: {sorted(set(y) - known)}")
         if not rows:
             return
-        y_matrix = np.array(
-            [[pid in labels[i] for pid in self.principle_ids_] for i in rows], dtype=int
-        )
+        y_matrix = np.array([[pid in labels[i] for pid in self.principle_ids_] for i in rows], dtype=int)
         self.n_labels_[:, 1] = y_matrix.sum(axis=0)
         self.n_labels_[:, 0] = len(rows) - self.n_labels_[:, 1]
         trainable = [
@@ -346,9 +335,9 @@ class PrincipleClassifier(BaseEstimator):
         if not trainable:
             return
         # Fitted on every text (labelled or not): unlabelled texts still inform the IDF.
-        self.vectorizer_ = TfidfVectorizer(
-            token_pattern=r"\S+", ngram_range=(1, 2), sublinear_tf=True, min_df=1
-        ).fit(lemma_texts)
+        self.vectorizer_ = TfidfVectorizer(token_pattern=r"\S+", ngram_range=(1, 2), sublinear_tf=True, min_df=1).fit(
+            lemma_texts
+        )
         self.feature_names_ = self.vectorizer_.get_feature_names_out()
         x = self.vectorizer_.transform([lemma_texts[i] for i in rows])
         for j in trainable:
@@ -368,14 +357,10 @@ class PrincipleClassifier(BaseEstimator):
         scores = np.zeros((len(texts), len(self.principle_ids_)))
         label_lemmas = _label_lemmas(self.taxonomy, resolve_mode(len(texts), self.lemma_mode))
         evidence: list[dict[int, list[tuple[str, float]]]] = []
-        for row, (found_ids, lemma_text) in enumerate(
-            zip(self._matches(texts, lemma_texts), lemma_texts, strict=True)
-        ):
+        for row, (found_ids, lemma_text) in enumerate(zip(self._matches(texts, lemma_texts), lemma_texts, strict=True)):
             found: dict[int, list[tuple[str, float]]] = defaultdict(list)
             for i in found_ids:
-                found[self.keywords_[i].column].append(
-                    (self.keywords_[i].text, self.keyword_weights_[i])
-                )
+                found[self.keywords_[i].column].append((self.keywords_[i].text, self.keyword_weights_[i]))
             self._add_label_overlap(set(_lemma_tokens(lemma_text)), label_lemmas, found)
             for column, items in found.items():
                 scores[row, column] = 1.0 - math.exp(-sum(w for _, w in items))
@@ -409,15 +394,11 @@ class PrincipleClassifier(BaseEstimator):
         scores = (1.0 - self.alpha_) * zero_shot + self.alpha_ * supervised
         return np.clip(scores, 0.0, 1.0), evidence, x
 
-    def predict_scores(
-        self, texts: Sequence[str], *, lemmas: Sequence[str] | None = None
-    ) -> np.ndarray:
+    def predict_scores(self, texts: Sequence[str], *, lemmas: Sequence[str] | None = None) -> np.ndarray:
         """Blended scores in [0, 1], shape (n_texts, 16), columns in `principle_ids_` order."""
         return self._blend(texts, lemmas)[0]
 
-    def predict(
-        self, texts: Sequence[str], *, lemmas: Sequence[str] | None = None
-    ) -> list[list[PrincipleLabel]]:
+    def predict(self, texts: Sequence[str], *, lemmas: Sequence[str] | None = None) -> list[list[PrincipleLabel]]:
         """Principles scoring at least `threshold` for each text, best first, with driving words."""
         scores, evidence, x = self._blend(texts, lemmas)
         out = []

@@ -71,9 +71,7 @@ def test_explain_of_an_unrelated_text_may_be_empty(fitted):
 
 def test_precomputed_lemmas_give_the_same_scores(fitted):
     lemmas = lemma_strings(TEXTS)
-    np.testing.assert_allclose(
-        fitted.predict_proba(TEXTS, lemmas=lemmas), fitted.predict_proba(TEXTS)
-    )
+    np.testing.assert_allclose(fitted.predict_proba(TEXTS, lemmas=lemmas), fitted.predict_proba(TEXTS))
 
 
 def test_deterministic_and_clonable():
@@ -83,9 +81,7 @@ def test_deterministic_and_clonable():
 
 
 def test_a_class_with_one_example_falls_back_to_softmax_scores():
-    clf = TextClassifier(char_ngrams=True).fit(
-        TEXTS + ["Un seul texte sur la formation."], LABELS + ["T11"]
-    )
+    clf = TextClassifier(char_ngrams=True).fit(TEXTS + ["Un seul texte sur la formation."], LABELS + ["T11"])
     assert clf.calibrated_ is None
     proba = clf.predict_proba(["formation"])
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)

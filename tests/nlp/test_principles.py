@@ -33,9 +33,7 @@ def _ids(labels):
 
 
 def test_the_analyze_call_returns_one_label_list_per_text(taxonomy):
-    predictions = (
-        PrincipleClassifier(taxonomy, random_state=0).fit(CORPUS, labels=None).predict(CORPUS)
-    )
+    predictions = PrincipleClassifier(taxonomy, random_state=0).fit(CORPUS, labels=None).predict(CORPUS)
     assert len(predictions) == len(CORPUS)
     assert all(isinstance(label, PrincipleLabel) for labels in predictions for label in labels)
 
@@ -58,9 +56,7 @@ def test_off_topic_and_empty_texts_get_no_principle(fitted):
 
 
 def test_explanations_carry_the_driving_words(fitted):
-    (label,) = [
-        lab for lab in fitted.predict(["L'algorithme doit être explicable."])[0] if lab.id == "P04"
-    ]
+    (label,) = [lab for lab in fitted.predict(["L'algorithme doit être explicable."])[0] if lab.id == "P04"]
     assert {"algorithme", "explicable"} <= set(label.words)
 
 
@@ -93,9 +89,7 @@ def test_scores_are_in_unit_interval_and_labels_sorted(fitted):
 
 
 def test_more_evidence_gives_a_higher_score(fitted):
-    one, two = fitted.predict_scores(["Un algorithme.", "Un algorithme biaisé, une boîte noire."])[
-        :, 3
-    ]
+    one, two = fitted.predict_scores(["Un algorithme.", "Un algorithme biaisé, une boîte noire."])[:, 3]
     assert 0 < one < two <= 1
 
 
@@ -107,9 +101,7 @@ def test_keywords_frequent_in_the_corpus_weigh_less(taxonomy):
 
 
 def test_dimensions_aggregate_their_principles(fitted):
-    dims = fitted.predict_dimensions(
-        ["Les serveurs consomment trop d'énergie.", "Le prix du pain."]
-    )
+    dims = fitted.predict_dimensions(["Les serveurs consomment trop d'énergie.", "Le prix du pain."])
     assert [d.id for d in dims[0]] == ["D4"]
     assert isinstance(dims[0][0], DimensionLabel) and "P16" in dims[0][0].principles
     assert dims[1] == []
@@ -127,11 +119,7 @@ def test_precomputed_lemmas_give_the_same_result(fitted):
 def test_deterministic_and_clonable(taxonomy):
     texts, labels = _supervised_fixture()
     a = PrincipleClassifier(taxonomy, random_state=0).fit(texts, labels).predict_scores(texts)
-    b = (
-        clone(PrincipleClassifier(taxonomy, random_state=0))
-        .fit(texts, labels)
-        .predict_scores(texts)
-    )
+    b = clone(PrincipleClassifier(taxonomy, random_state=0)).fit(texts, labels).predict_scores(texts)
     np.testing.assert_array_equal(a, b)
 
 
@@ -169,9 +157,7 @@ def test_unlabelled_texts_are_ignored_by_supervision(taxonomy):
 
 
 def test_too_few_labels_keep_zero_shot(taxonomy):
-    clf = PrincipleClassifier(taxonomy, min_labels_for_supervised=5).fit(
-        ["a b", "c d", "e f"], [{"P04"}, set(), set()]
-    )
+    clf = PrincipleClassifier(taxonomy, min_labels_for_supervised=5).fit(["a b", "c d", "e f"], [{"P04"}, set(), set()])
     assert not clf.models_ and not clf.alpha_.any()
 
 
