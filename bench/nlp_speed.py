@@ -22,8 +22,24 @@ def run_analyze(path: Path, workdir: Path, themes: str) -> dict:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "nlp", "analyze", str(path), "--text-column", "text", "--id-column", "id",
-         "--themes", themes, "--out", str(out), "--report", str(report), "--quiet"],
+        [
+            sys.executable,
+            "-m",
+            "nlp",
+            "analyze",
+            str(path),
+            "--text-column",
+            "text",
+            "--id-column",
+            "id",
+            "--themes",
+            themes,
+            "--out",
+            str(out),
+            "--report",
+            str(report),
+            "--quiet",
+        ],
         check=True,
     )
     wall = time.perf_counter() - start
@@ -35,6 +51,7 @@ def run_analyze(path: Path, workdir: Path, themes: str) -> dict:
         # ru_maxrss of RUSAGE_CHILDREN is the largest child so far (kilobytes on Linux).
         "peak_rss_mb": round(after.ru_maxrss / 1024),
         "steps_s": steps["timings"],
+        "steps_cpu_s": steps["cpu_timings"],
         "n_themes": steps["n_themes"],
     }
 
@@ -93,8 +110,10 @@ def main() -> int:
         result = run_analyze(source, workdir, args.themes)
         print(f"analyze 30,000 texts (--themes {args.themes}):", json.dumps(result))
         floor = tokenizer_only(texts)
-        print(f"spaCy tokenizer alone on the same texts: {floor:.1f} s; "
-              f"analyze / tokenizer = {result['wall_s'] / floor:.1f}x")
+        print(
+            f"spaCy tokenizer alone on the same texts: {floor:.1f} s; "
+            f"analyze / tokenizer = {result['wall_s'] / floor:.1f}x"
+        )
         if args.scale > 1:
             scaled = workdir / "scaled.csv"
             n = write_scaled(source, scaled, args.scale)

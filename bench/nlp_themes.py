@@ -64,8 +64,10 @@ def main() -> int:
     if not args.no_auto:
         start = time.perf_counter()
         model = ThemeModel(n_themes="auto", n_ideas=2, random_state=0).fit(texts, lemmas=lemmas)
-        print(f"ThemeModel k=auto: chose k={model.n_themes_}, NMI {nmi(labels, model.assignments_)} "
-              f"({time.perf_counter() - start:.1f} s)")
+        print(
+            f"ThemeModel k=auto: chose k={model.n_themes_}, NMI {nmi(labels, model.assignments_)} "
+            f"({time.perf_counter() - start:.1f} s)"
+        )
         print("  stability by k:", model.k_scores_)
         # The curve the criterion should track: NMI of the final model at each candidate k.
         with warnings.catch_warnings():

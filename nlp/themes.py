@@ -20,7 +20,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .taxonomy import Taxonomy
-from .text import lemma_strings
+from .text import LEMMA_TOKEN, lemma_strings
 
 UNASSIGNED = -1  # texts with no word in the vocabulary (empty, only stop words or numbers)
 AUTO_K_GRID = (4, 5, 6, 8, 10, 12, 15, 20, 25, 30)
@@ -108,6 +108,7 @@ class ThemeModel(BaseEstimator):
             max_features=self.max_features,
             sublinear_tf=True,
             dtype=np.float32,
+            token_pattern=LEMMA_TOKEN,
         )
         tfidf = self.vectorizer_.fit_transform(docs)
         self.terms_ = self.vectorizer_.get_feature_names_out()
@@ -189,9 +190,7 @@ class ThemeModel(BaseEstimator):
         """Cosine between each theme's top-term profile and each reference theme's lemmatised lexicon."""
         if self.taxonomy is None or not self.taxonomy.themes:
             return [(None, 0.0)] * profiles.shape[0]
-        lexicons = [
-            " ".join([t.label_fr, t.description_fr, *t.keywords_fr]) for t in self.taxonomy.themes
-        ]
+        lexicons = [" ".join([t.label_fr, t.description_fr, *t.keywords_fr]) for t in self.taxonomy.themes]
         reference = self.vectorizer_.transform(lemma_strings(lexicons, mode="lookup"))
         out = []
         for row in profiles:
@@ -212,9 +211,7 @@ class ThemeModel(BaseEstimator):
         idea_scores = np.zeros(n)
         for theme in self.themes_:
             members = np.flatnonzero(self.assignments_ == theme.id)
-            space = (
-                embeddings[members] if embeddings is not None else _lsa(tfidf[members], 30, seed)
-            )
+            space = embeddings[members] if embeddings is not None else _lsa(tfidf[members], 30, seed)
             labels, centroids = self._cluster_ideas(space, seed)
             n_ideas = centroids.shape[0]
             profiles = _class_tfidf(presence[members], labels, n_ideas)
@@ -227,9 +224,7 @@ class ThemeModel(BaseEstimator):
                 idea_id = f"{theme.id}.{rank + 1}"
                 theme.ideas.append(IdeaSummary(idea_id, _label(terms), terms, int(sizes[internal])))
             idea_of[members] = [f"{theme.id}.{remap[label] + 1}" for label in labels]
-            idea_scores[members] = np.einsum(
-                "ij,ij->i", normalize(space), normalize(centroids)[labels]
-            )
+            idea_scores[members] = np.einsum("ij,ij->i", normalize(space), normalize(centroids)[labels])
         self.idea_assignments_ = idea_of.astype(str)
         self.idea_scores_ = np.clip(idea_scores, 0.0, 1.0)
 
@@ -346,7 +341,8 @@ def _pick_k(scores: dict[int, float]) -> int:
     """
     ks = sorted(scores)
     peaks = [
-        k for i, k in enumerate(ks)
+        k
+        for i, k in enumerate(ks)
         if 0 < i < len(ks) - 1 and scores[k] > scores[ks[i - 1]] and scores[k] >= scores[ks[i + 1]]
     ]
     return max(peaks or ks, key=lambda k: (scores[k], k))
@@ -360,9 +356,7 @@ def _stability_by_k(tfidf, seed, grid=AUTO_K_GRID, sample_size=5000, n_runs=3):
     """
     rng = check_random_state(seed)
     sample = tfidf[rng.permutation(tfidf.shape[0])[:sample_size]]
-    resamples = [
-        rng.permutation(sample.shape[0])[: int(0.8 * sample.shape[0])] for _ in range(n_runs)
-    ]
+    resamples = [rng.permutation(sample.shape[0])[: int(0.8 * sample.shape[0])] for _ in range(n_runs)]
     scores = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -371,9 +365,6 @@ def _stability_by_k(tfidf, seed, grid=AUTO_K_GRID, sample_size=5000, n_runs=3):
                 break
             nmf = NMF(k, init="nndsvda", tol=1e-3, max_iter=200, random_state=seed)
             reference = _top_term_sets(nmf.fit(sample).components_)
-            runs = [
-                _agreement(reference, _top_term_sets(nmf.fit(sample[rows]).components_))
-                for rows in resamples
-            ]
+            runs = [_agreement(reference, _top_term_sets(nmf.fit(sample[rows]).components_)) for rows in resamples]
             scores[k] = round(float(np.mean(runs)), 4)
     return scores or {max(1, min(2, tfidf.shape[0])): 1.0}

@@ -10,7 +10,8 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from .text import lemma_strings, normalize as normalize_text
+from .text import LEMMA_TOKEN, lemma_strings
+from .text import normalize as normalize_text
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\s*\n+\s*|\s*\|\s*")
 MIN_CHARS = 20  # shorter texts ("oui", "la TVA") are poor examples unless nothing else exists
@@ -83,7 +84,7 @@ def summarize(texts: Sequence[str], *, n_sentences: int = 3, diversity: float = 
     keep = [i for i, d in enumerate(docs) if d]
     if not keep:
         return sentences[:n_sentences]
-    vectors = TfidfVectorizer(sublinear_tf=True).fit_transform([docs[i] for i in keep])
+    vectors = TfidfVectorizer(sublinear_tf=True, token_pattern=LEMMA_TOKEN).fit_transform([docs[i] for i in keep])
     vectors = vectors.toarray().astype(np.float32)
     centroid = vectors.mean(axis=0)
     centroid /= np.linalg.norm(centroid) or 1.0

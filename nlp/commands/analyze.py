@@ -51,12 +51,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--id-column", help="column holding contribution ids (default: row number)")
     parser.add_argument("--themes", default="auto", type=_themes_arg, help="number of themes or 'auto'")
     parser.add_argument("--ideas", default="auto", type=_themes_arg, help="ideas per theme or 'auto'")
-    parser.add_argument("--theme-method", choices=["nmf", "kmeans"], default="nmf",
-                        help="nmf on TF-IDF lemmas (default) or k-means on the embedding")
-    parser.add_argument("--embedding", choices=EMBEDDERS, default="tfidf",
-                        help="document embedding for ideas and verbatims")
-    parser.add_argument("--embedding-url", default=os.environ.get("CONSULT_EMBEDDING_URL"),
-                        help="OpenAI-compatible API root, e.g. http://host:8080/v1 (key: OPENAI_API_KEY)")
+    parser.add_argument(
+        "--theme-method",
+        choices=["nmf", "kmeans"],
+        default="nmf",
+        help="nmf on TF-IDF lemmas (default) or k-means on the embedding",
+    )
+    parser.add_argument(
+        "--embedding", choices=EMBEDDERS, default="tfidf", help="document embedding for ideas and verbatims"
+    )
+    parser.add_argument(
+        "--embedding-url",
+        default=os.environ.get("CONSULT_EMBEDDING_URL"),
+        help="OpenAI-compatible API root, e.g. http://host:8080/v1 (key: OPENAI_API_KEY)",
+    )
     parser.add_argument("--embedding-model", default=os.environ.get("CONSULT_EMBEDDING_MODEL"))
     parser.add_argument("--taxonomy", type=Path, default=DEFAULT_PATH)
     parser.add_argument("--lemma-mode", choices=["auto", "model", "lookup"], default="auto")
@@ -114,14 +122,17 @@ class Steps:
 
     def __init__(self, names: list[str], enabled: bool):
         self.timings: dict[str, float] = {}
+        # CPU seconds too: on a shared machine wall time mostly measures the neighbours.
+        self.cpu_timings: dict[str, float] = {}
         self.bar = tqdm(total=len(names), file=sys.stderr, disable=not enabled, unit="step")
 
     @contextmanager
     def step(self, name: str):
         self.bar.set_description(name)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         yield
         self.timings[name] = round(time.perf_counter() - start, 3)
+        self.cpu_timings[name] = round(time.process_time() - cpu_start, 3)
         self.bar.update()
 
     def close(self):
@@ -179,13 +190,13 @@ def run(args: argparse.Namespace) -> int:
             if args.report:
                 report = build_report(args, model, taxonomy, descriptions, principles, groups, spans)
                 report["timings"] = steps.timings | {"total": round(time.perf_counter() - started, 3)}
+                report["cpu_timings"] = steps.cpu_timings | {"total": round(time.process_time(), 3)}
                 report["peak_memory_mb"] = _peak_memory_mb()
                 args.report.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     finally:
         steps.close()
     print(
-        f"{len(texts)} texts, {len(model.themes_)} themes -> {args.out} "
-        f"({time.perf_counter() - started:.1f} s)",
+        f"{len(texts)} texts, {len(model.themes_)} themes -> {args.out} ({time.perf_counter() - started:.1f} s)",
         file=sys.stderr,
     )
     return 0
@@ -224,19 +235,21 @@ def write_rows(path: Path, ids, model, taxonomy, principles, duplicate_of, spans
             theme = themes.get(int(model.assignments_[i]))
             idea = ideas.get(model.idea_assignments_[i])
             labels = principles[i]
-            writer.writerow([
-                row_id,
-                "" if theme is None else theme.id,
-                "" if theme is None else theme.label,
-                "" if theme is None else f"{model.scores_[i]:.3f}",
-                "" if idea is None else idea.id,
-                "" if idea is None else idea.label,
-                "" if theme is None else theme.reference_theme or "",
-                ";".join(label.id for label in labels),
-                json.dumps({label.id: round(label.score, 2) for label in labels}) if labels else "",
-                duplicate_of[i],
-                ";".join(sorted({span.type for span in spans[i]})),
-            ])
+            writer.writerow(
+                [
+                    row_id,
+                    "" if theme is None else theme.id,
+                    "" if theme is None else theme.label,
+                    "" if theme is None else f"{model.scores_[i]:.3f}",
+                    "" if idea is None else idea.id,
+                    "" if idea is None else idea.label,
+                    "" if theme is None else theme.reference_theme or "",
+                    ";".join(label.id for label in labels),
+                    json.dumps({label.id: round(label.score, 2) for label in labels}) if labels else "",
+                    duplicate_of[i],
+                    ";".join(sorted({span.type for span in spans[i]})),
+                ]
+            )
 
 
 def build_report(args, model, taxonomy, descriptions, principles, groups, spans) -> dict:
@@ -254,20 +267,22 @@ def build_report(args, model, taxonomy, descriptions, principles, groups, spans)
 
     themes = []
     for theme in model.themes_:
-        themes.append({
-            "id": theme.id,
-            "label": theme.label,
-            "terms": theme.terms,
-            "size": theme.size,
-            "reference_theme": theme.reference_theme,
-            "reference_label": reference_labels.get(theme.reference_theme),
-            "reference_score": theme.reference_score,
-            **described(str(theme.id)),
-            "ideas": [
-                {"id": idea.id, "label": idea.label, "terms": idea.terms, "size": idea.size, **described(idea.id)}
-                for idea in theme.ideas
-            ],
-        })
+        themes.append(
+            {
+                "id": theme.id,
+                "label": theme.label,
+                "terms": theme.terms,
+                "size": theme.size,
+                "reference_theme": theme.reference_theme,
+                "reference_label": reference_labels.get(theme.reference_theme),
+                "reference_score": theme.reference_score,
+                **described(str(theme.id)),
+                "ideas": [
+                    {"id": idea.id, "label": idea.label, "terms": idea.terms, "size": idea.size, **described(idea.id)}
+                    for idea in theme.ideas
+                ],
+            }
+        )
     return {
         "parameters": {
             "input": str(args.input),

@@ -22,7 +22,8 @@ def corpus_csv(tmp_path_factory):
     texts, topics = make_corpus(15)
     texts[3] += " Écrivez-moi à jeanne.martin@example.org ou au 06 12 34 56 78."
     texts.append(texts[0])  # an exact duplicate of the first text
-    rows = [["ref", "texte", "sujet"]] + [[f"c{i}", t, s] for i, (t, s) in enumerate(zip(texts, topics + ["x"]))]
+    topics.append("x")
+    rows = [["ref", "texte", "sujet"]] + [[f"c{i}", t, s] for i, (t, s) in enumerate(zip(texts, topics, strict=True))]
     # Semicolons, as French spreadsheets export them.
     return write_csv(tmp_path_factory.mktemp("in") / "avis.csv", rows, delimiter=";")
 
@@ -30,8 +31,21 @@ def corpus_csv(tmp_path_factory):
 @pytest.fixture(scope="module")
 def run(corpus_csv, tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
-    argv = [str(corpus_csv), "--text-column", "texte", "--id-column", "ref", "--themes", "4",
-            "--lemma-mode", "lookup", "--out", str(out / "a.csv"), "--report", str(out / "a.json")]
+    argv = [
+        str(corpus_csv),
+        "--text-column",
+        "texte",
+        "--id-column",
+        "ref",
+        "--themes",
+        "4",
+        "--lemma-mode",
+        "lookup",
+        "--out",
+        str(out / "a.csv"),
+        "--report",
+        str(out / "a.json"),
+    ]
     assert main(argv) == 0
     with (out / "a.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
@@ -67,9 +81,20 @@ def test_bad_themes_value_is_a_usage_error(tmp_path):
 
 def test_errors_through_the_real_entry_point_have_no_traceback(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "nlp", "analyze", str(tmp_path / "absent.csv"), "--text-column", "t",
-         "--out", str(tmp_path / "o.csv")],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "nlp",
+            "analyze",
+            str(tmp_path / "absent.csv"),
+            "--text-column",
+            "t",
+            "--out",
+            str(tmp_path / "o.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 2
     assert result.stderr.startswith("error: input file not found")

@@ -81,10 +81,9 @@ class FakeEmbeddings(BaseHTTPRequestHandler):
             self.wfile.write(b'{"error": "boom"}')
             return
         # Shuffled order on purpose: clients must sort by "index".
-        data = [
-            {"index": i, "embedding": [float(len(text)), 1.0, float(i)]}
-            for i, text in enumerate(body["input"])
-        ][::-1]
+        data = [{"index": i, "embedding": [float(len(text)), 1.0, float(i)]} for i, text in enumerate(body["input"])][
+            ::-1
+        ]
         payload = json.dumps({"data": data, "model": body["model"]}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")

@@ -1,6 +1,7 @@
 """ThemeModel: recovers known topics, labels them, maps them to the taxonomy, is deterministic."""
 
 import random
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -17,9 +18,9 @@ LEMMAS = lemma_strings(TEXTS, mode="lookup")
 
 @pytest.fixture(scope="module")
 def model():
-    return ThemeModel(
-        n_themes=4, min_idea_size=4, taxonomy=load_taxonomy(), lemma_mode="lookup", random_state=0
-    ).fit(TEXTS, lemmas=LEMMAS)
+    return ThemeModel(n_themes=4, min_idea_size=4, taxonomy=load_taxonomy(), lemma_mode="lookup", random_state=0).fit(
+        TEXTS, lemmas=LEMMAS
+    )
 
 
 def test_recovers_the_generated_topics(model):
@@ -107,9 +108,7 @@ def test_predict_places_new_texts_in_the_matching_theme(model):
 
 def test_kmeans_method_clusters_given_embeddings():
     onehot = np.eye(4)[[list(TOPICS).index(name) for name in TOPIC_NAMES]]
-    fitted = ThemeModel(n_themes=4, method="kmeans", lemma_mode="lookup").fit(
-        TEXTS, lemmas=LEMMAS, embeddings=onehot
-    )
+    fitted = ThemeModel(n_themes=4, method="kmeans", lemma_mode="lookup").fit(TEXTS, lemmas=LEMMAS, embeddings=onehot)
     assert normalized_mutual_info_score(TOPIC_NAMES, fitted.assignments_) == pytest.approx(1.0)
 
 

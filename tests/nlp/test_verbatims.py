@@ -43,7 +43,8 @@ def test_representative_of_a_group_only_uses_its_members():
 
 
 def test_split_sentences_on_punctuation_lines_and_choices():
-    parts = split_sentences("Première phrase assez longue. Deuxième phrase assez longue !\nAutre|Choix multiple assez long")
+    text = "Première phrase assez longue. Deuxième phrase assez longue !\nAutre|Choix multiple assez long"
+    parts = split_sentences(text)
     assert parts == ["Première phrase assez longue.", "Deuxième phrase assez longue !", "Choix multiple assez long"]
 
 
