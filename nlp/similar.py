@@ -8,7 +8,6 @@ from collections.abc import Callable, Hashable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize as l2_normalize
@@ -222,7 +221,7 @@ def _candidate_pairs(features: sp.csr_matrix, keys: int, max_df: int) -> tuple[n
 
 def _similar_pairs(
     matrix: sp.csr_matrix, threshold: float, words: slice | None = None, keys: int = 4
-) -> sp.coo_matrix:
+) -> tuple[np.ndarray, np.ndarray]:
     """Return the graph of pairs whose cosine is >= threshold, without an n x n product.
 
     Candidates share a rare word (or rare feature without a word block); the full cosine then
@@ -233,8 +232,21 @@ def _similar_pairs(
     max_df = max(50, matrix.shape[0] // 100)
     rows, cols = _candidate_pairs(features, keys, max_df)
     exact = _cosines(matrix, rows, cols) >= threshold
-    n = matrix.shape[0]
-    return sp.coo_matrix((np.ones(int(exact.sum())), (rows[exact], cols[exact])), shape=(n, n))
+    return rows[exact], cols[exact]
+
+
+def _leaders(rows: np.ndarray, cols: np.ndarray, n: int) -> np.ndarray:
+    """Attach each text to the earliest kept text it duplicates (or to itself).
+
+    Not connected components: those chain A~B~C into one group although A and C may differ;
+    here every member of a group is a near-duplicate of the group's first text.
+    """
+    leader = np.arange(n)
+    order = np.lexsort((rows, cols))  # by later text, then earliest candidate first
+    for i, j in zip(rows[order].tolist(), cols[order].tolist(), strict=True):
+        if leader[j] == j and leader[i] == i:
+            leader[j] = i
+    return leader
 
 
 def find_duplicate_groups(
@@ -242,8 +254,8 @@ def find_duplicate_groups(
 ) -> list[list[int]]:
     """Group near-duplicate texts; each group lists indices ascending, so the first is the kept one.
 
-    Groups are connected components of the "cosine >= threshold" graph (a chain A~B~C is one
-    group); only groups of two or more are returned, ordered by their first index.
+    Texts equal after `prepare` are grouped; then each text joins the earliest kept text whose
+    cosine with it is >= threshold. Only groups of two or more are returned, by first index.
     """
     threshold = DUPLICATE_THRESHOLD if threshold is None else threshold
     representatives, labels = _exact_groups(texts)
@@ -253,8 +265,8 @@ def find_duplicate_groups(
         words = None
         if index.analyzer == "hybrid":
             words = slice(index.n_features, 2 * index.n_features)
-        pairs = _similar_pairs(index.matrix_, threshold, words)
-        _, near = connected_components(pairs, directed=False)
+        rows, cols = _similar_pairs(index.matrix_, threshold, words)
+        near = _leaders(rows, cols, n_unique)
     else:
         near = np.zeros(n_unique, dtype=np.int64)
     members: dict[int, list[int]] = {}

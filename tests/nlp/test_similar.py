@@ -2,9 +2,10 @@
 
 import random
 
+import numpy as np
 import pytest
 
-from nlp.similar import SimilarityIndex, find_duplicate_groups, prepare
+from nlp.similar import SimilarityIndex, _leaders, find_duplicate_groups, prepare
 
 TEXTS = [
     "Il faut développer les transports en commun dans les zones rurales pour réduire la voiture.",
@@ -111,3 +112,9 @@ def test_duplicate_groups_are_deterministic():
     groups = find_duplicate_groups(texts)
     assert groups == find_duplicate_groups(texts)
     assert groups == [[i, i + len(TEXTS)] for i in range(len(TEXTS))]
+
+
+def test_groups_do_not_chain():
+    # 0~1 and 1~2 but not 0~2: 2 stays alone rather than joining 0 through 1.
+    rows, cols = np.array([0, 1]), np.array([1, 2])
+    assert _leaders(rows, cols, 3).tolist() == [0, 0, 2]
