@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nlp.similar import DUPLICATE_THRESHOLD, SimilarityIndex, find_duplicate_groups, prepare
+from nlp.similar import DUPLICATE_THRESHOLD, SHORT_THRESHOLD, SimilarityIndex, find_duplicate_groups, prepare
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "granddebat-2019-sample"
 LETTERS = "abcdefghijlmnoprstuvé"
@@ -133,7 +133,7 @@ def main() -> int:
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         print(f"find_duplicate_groups on {len(texts)}: {wall:.1f} s wall, {cpu:.1f} s CPU; "
               f"{len(groups)} groups, {sum(len(g) for g in groups)} texts "
-              f"(threshold {DUPLICATE_THRESHOLD})")
+              f"(threshold {DUPLICATE_THRESHOLD}, {SHORT_THRESHOLD} under 8 words)")
     exact = sum(1 for g in groups if len({keys[i] for i in g}) == 1)
     print(f"  {exact} groups are identical after normalisation; near-duplicate examples:")
     for g in [g for g in groups if len({keys[i] for i in g}) > 1][:8]:

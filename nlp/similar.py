@@ -15,9 +15,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from nlp.text import fold
 
-# Cosine above which two contributions are called near-duplicates. Chosen on Grand débat answers
-# (bench/nlp_duplicates.py): perturbed copies score mostly > 0.7, unrelated answers stay < 0.5.
-DUPLICATE_THRESHOLD = 0.75
+# Cosine from which two contributions are near-duplicates, chosen on Grand débat answers with
+# planted copies (bench/nlp_duplicates.py). Short answers ("la pollution de l'air") resemble each
+# other without being copies, so below SHORT_WORDS words a pair needs SHORT_THRESHOLD.
+DUPLICATE_THRESHOLD = 0.65
+SHORT_WORDS = 8
+SHORT_THRESHOLD = 0.85
 
 # Features are dropped for being frequent only above this document count (see `max_df`).
 MIN_DROPPED_DF = 100
@@ -220,7 +223,10 @@ def _candidate_pairs(features: sp.csr_matrix, keys: int, max_df: int) -> tuple[n
 
 
 def _similar_pairs(
-    matrix: sp.csr_matrix, threshold: float, words: slice | None = None, keys: int = 4
+    matrix: sp.csr_matrix,
+    thresholds: np.ndarray,
+    words: slice | None = None,
+    keys: int = 4,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return the graph of pairs whose cosine is >= threshold, without an n x n product.
 
@@ -231,7 +237,8 @@ def _similar_pairs(
     features = matrix[:, words] if words is not None else matrix
     max_df = max(50, matrix.shape[0] // 100)
     rows, cols = _candidate_pairs(features, keys, max_df)
-    exact = _cosines(matrix, rows, cols) >= threshold
+    # A pair is held to the stricter threshold of its two texts.
+    exact = _cosines(matrix, rows, cols) >= np.maximum(thresholds[rows], thresholds[cols])
     return rows[exact], cols[exact]
 
 
@@ -255,9 +262,9 @@ def find_duplicate_groups(
     """Group near-duplicate texts; each group lists indices ascending, so the first is the kept one.
 
     Texts equal after `prepare` are grouped; then each text joins the earliest kept text whose
-    cosine with it is >= threshold. Only groups of two or more are returned, by first index.
+    cosine with it is >= threshold (default: DUPLICATE_THRESHOLD, SHORT_THRESHOLD for short
+    texts). Only groups of two or more are returned, by first index.
     """
-    threshold = DUPLICATE_THRESHOLD if threshold is None else threshold
     representatives, labels = _exact_groups(texts)
     n_unique = len(representatives)
     if n_unique > 1:
@@ -265,7 +272,12 @@ def find_duplicate_groups(
         words = None
         if index.analyzer == "hybrid":
             words = slice(index.n_features, 2 * index.n_features)
-        rows, cols = _similar_pairs(index.matrix_, threshold, words)
+        if threshold is None:
+            n_words = np.array([len(prepare(texts[i]).split()) for i in representatives])
+            thresholds = np.where(n_words < SHORT_WORDS, SHORT_THRESHOLD, DUPLICATE_THRESHOLD)
+        else:
+            thresholds = np.full(n_unique, threshold)
+        rows, cols = _similar_pairs(index.matrix_, thresholds, words)
         near = _leaders(rows, cols, n_unique)
     else:
         near = np.zeros(n_unique, dtype=np.int64)
