@@ -103,9 +103,11 @@ class SimilarityIndex(BaseEstimator):
         self.max_df = max_df
         self.random_state = random_state  # accepted for API symmetry: the index is deterministic
 
-    def _counts(self, texts: Sequence[str], open_end: bool = False) -> sp.csr_matrix:
+    def _counts(
+        self, texts: Sequence[str], open_end: bool = False, prepared: bool = False
+    ) -> sp.csr_matrix:
         # One hashed block per analyzer: in "hybrid", columns [n_features, 2 n_features) are words.
-        prepared = [prepare(t) for t in texts]
+        prepared = list(texts) if prepared else [prepare(t) for t in texts]
         blocks = [
             HashingVectorizer(
                 analyzer=analyzer, n_features=self.n_features, alternate_sign=False, norm=None
@@ -128,7 +130,9 @@ class SimilarityIndex(BaseEstimator):
 
     def fit(self, texts: Sequence[str], ids: Sequence[Hashable] | None = None) -> SimilarityIndex:
         """Learn IDF weights from `texts` and index them under `ids` (default: positions)."""
-        counts = self._counts(texts)
+        return self._fit_counts(self._counts(texts), ids)
+
+    def _fit_counts(self, counts: sp.csr_matrix, ids=None) -> SimilarityIndex:
         n = counts.shape[0]
         df = np.bincount(counts.indices, minlength=counts.shape[1])
         idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
@@ -177,18 +181,13 @@ class SimilarityIndex(BaseEstimator):
         return [(self.ids_[i], float(scores[i])) for i in top if scores[i] > 0.0]
 
 
-def _exact_groups(texts: Sequence[str]) -> tuple[list[int], np.ndarray]:
-    """Map texts equal after `prepare` to their first occurrence; return representatives and labels."""
+def _exact_groups(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """Map texts equal after `prepare` to their first occurrence; return the unique keys and labels."""
     first: dict[str, int] = {}
     labels = np.empty(len(texts), dtype=np.int64)
-    representatives: list[int] = []
     for i, text in enumerate(texts):
-        key = prepare(text)
-        if key not in first:
-            first[key] = len(representatives)
-            representatives.append(i)
-        labels[i] = first[key]
-    return representatives, labels
+        labels[i] = first.setdefault(prepare(text), len(first))
+    return list(first), labels
 
 
 def _cosines(matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, chunk: int = 50_000):
@@ -265,15 +264,16 @@ def find_duplicate_groups(
     cosine with it is >= threshold (default: DUPLICATE_THRESHOLD, SHORT_THRESHOLD for short
     texts). Only groups of two or more are returned, by first index.
     """
-    representatives, labels = _exact_groups(texts)
-    n_unique = len(representatives)
+    keys, labels = _exact_groups(texts)
+    n_unique = len(keys)
     if n_unique > 1:
-        index = SimilarityIndex(**index_params).fit([texts[i] for i in representatives])
+        index = SimilarityIndex(**index_params)
+        index._fit_counts(index._counts(keys, prepared=True))
         words = None
         if index.analyzer == "hybrid":
             words = slice(index.n_features, 2 * index.n_features)
         if threshold is None:
-            n_words = np.array([len(prepare(texts[i]).split()) for i in representatives])
+            n_words = np.array([len(key.split()) for key in keys])
             thresholds = np.where(n_words < SHORT_WORDS, SHORT_THRESHOLD, DUPLICATE_THRESHOLD)
         else:
             thresholds = np.full(n_unique, threshold)
