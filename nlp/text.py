@@ -131,6 +131,7 @@ def load_ner_pipeline() -> Language:
 
 
 def resolve_mode(n_texts: int, mode: LemmaMode = "auto") -> Literal["model", "lookup"]:
+    """The lemmatizer `lemmatize` uses for `n_texts` texts in `mode`."""
     if mode == "auto":
         return "lookup" if n_texts > LOOKUP_THRESHOLD else "model"
     return mode
