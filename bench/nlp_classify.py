@@ -48,8 +48,8 @@ def macro_f1(y_true, y_pred) -> float:
     return float(f1_score(y_true, y_pred, average="macro"))
 
 
-def fit_score(texts, lemmas, y, train, test, **params) -> tuple[float, float, float]:
-    """Macro-F1, fit seconds and predict seconds of one TextClassifier on one split."""
+def fit_score(texts, lemmas, y, train, test, **params) -> tuple[float, float, float, str]:
+    """Macro-F1, fit seconds, predict seconds and F1 per class of one TextClassifier on one split."""
     started = time.perf_counter()
     model = TextClassifier(random_state=0, **params).fit(
         [texts[i] for i in train], y[train], lemmas=[lemmas[i] for i in train]
@@ -57,7 +57,9 @@ def fit_score(texts, lemmas, y, train, test, **params) -> tuple[float, float, fl
     fitted = time.perf_counter()
     predicted = model.predict([texts[i] for i in test], lemmas=[lemmas[i] for i in test])
     done = time.perf_counter()
-    return macro_f1(y[test], predicted), fitted - started, done - fitted
+    f1 = f1_score(y[test], predicted, average=None, labels=model.classes_)
+    per_class = ", ".join(f"{c} {v:.2f}" for c, v in zip(model.classes_, f1, strict=True))
+    return macro_f1(y[test], predicted), fitted - started, done - fitted, per_class
 
 
 def bench_supervised(texts, lemmas, y, themes, quick: bool) -> None:
@@ -65,9 +67,10 @@ def bench_supervised(texts, lemmas, y, themes, quick: bool) -> None:
     folds = list(StratifiedKFold(n_splits=5, shuffle=True, random_state=0).split(texts, y))
     print("\n### 1. TextClassifier on Grand débat question codes (20 classes, 30,000 answers)\n")
     print("| setting | macro-F1 | fit s | predict s |\n|---|---|---|---|")
-    scores = []
+    scores, first_per_class = [], ""
     for k, (train, test) in enumerate(folds[:1] if quick else folds):
-        f1, fit_s, pred_s = fit_score(texts, lemmas, y, train, test)
+        f1, fit_s, pred_s, per_class = fit_score(texts, lemmas, y, train, test)
+        first_per_class = first_per_class or per_class
         scores.append(f1)
         print(f"| default, fold {k + 1}/5 | {f1:.3f} | {fit_s:.1f} | {pred_s:.1f} |", flush=True)
     print(f"| **default, 5-fold mean ± sd** | **{np.mean(scores):.3f} ± {np.std(scores):.3f}** | | |")
@@ -77,10 +80,11 @@ def bench_supervised(texts, lemmas, y, themes, quick: bool) -> None:
         "lemmas + surface words + char 2-5": {"char_ngrams": True},
     }
     for name, params in variants.items():
-        f1, fit_s, pred_s = fit_score(texts, lemmas, y, train, test, **params)
+        f1, fit_s, pred_s, _ = fit_score(texts, lemmas, y, train, test, **params)
         print(f"| {name}, fold 1 | {f1:.3f} | {fit_s:.1f} | {pred_s:.1f} |", flush=True)
-    f1, fit_s, pred_s = fit_score(texts, lemmas, themes, train, test)
+    f1, fit_s, pred_s, _ = fit_score(texts, lemmas, themes, train, test)
     print(f"| default, theme_code (ECO/FIS), fold 1 | {f1:.3f} | {fit_s:.1f} | {pred_s:.1f} |")
+    print(f"\nF1 per question, fold 1 (default): {first_per_class}")
     learning_curve(texts, lemmas, y, train, test, quick)
 
 
