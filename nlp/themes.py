@@ -129,6 +129,8 @@ class ThemeModel(BaseEstimator):
 
         if embeddings is not None:
             embeddings = normalize(np.asarray(embeddings, dtype=np.float32))
+            if embeddings.shape[0] != len(docs):
+                raise ValueError(f"embeddings has {embeddings.shape[0]} rows for {len(docs)} texts")
         if self.method == "kmeans":
             space = embeddings if embeddings is not None else _lsa(tfidf, 100, seed)
             weights = self._fit_kmeans(space, seed)
@@ -140,6 +142,7 @@ class ThemeModel(BaseEstimator):
         raw = np.where(has_words, weights.argmax(axis=1), UNASSIGNED)
         order = _by_size(raw, self.n_themes_)
         self.theme_order_ = order  # theme_order_[new_id] = internal component index
+        # One spare slot so that remap[UNASSIGNED] (index -1) stays UNASSIGNED.
         remap = np.full(self.n_themes_ + 1, UNASSIGNED)
         remap[order] = np.arange(len(order))
         self.assignments_ = np.where(raw == UNASSIGNED, UNASSIGNED, remap[raw])

@@ -140,3 +140,8 @@ def test_pick_k_prefers_a_peak_to_the_trivially_stable_smallest_k():
     assert _pick_k({4: 0.91, 6: 0.83, 8: 0.70, 12: 0.69, 15: 0.57, 20: 0.63, 30: 0.61}) == 20
     assert _pick_k({4: 0.9, 6: 0.8, 8: 0.7}) == 4  # no peak: the most stable
     assert _pick_k({4: 0.72, 5: 0.98, 6: 0.82}) == 5
+
+
+def test_embeddings_must_have_one_row_per_text():
+    with pytest.raises(ValueError, match="rows"):
+        ThemeModel(n_themes=2, lemma_mode="lookup").fit(TEXTS, lemmas=LEMMAS, embeddings=np.ones((3, 2)))
