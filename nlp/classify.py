@@ -3,7 +3,7 @@
 Features: TF-IDF of lemma 1-2 grams (content words), plus TF-IDF of accent-folded surface word 1-2
 grams *with* stop words (how people phrase an answer - "il faut", "parce que" - tells which
 question or theme it answers), plus optionally accent-folded character 2-5 grams (robust to
-misspellings; +0.003 macro-F1 on the Grand débat sample for 3x the fit time, so off by default).
+misspellings; +0.008 macro-F1 on a Grand débat fold for 3-8x the fit time, so off by default).
 
 Model: `LinearSVC` (one-vs-rest); `predict` is its largest margin. `predict_proba` turns margins
 into class probabilities by Platt scaling fitted on cross-validated margins
