@@ -49,7 +49,7 @@ def prepare(text: str) -> str:
 
 def _char_ngrams(text: str, n: int, open_end: bool = False) -> list[str]:
     # Within words only (like sklearn's "char_wb"), so that reordering words changes nothing.
-    grams = [f" {w} "[i : i + n] for w in text.split() for i in range(len(w) + 3 - n)]
+    grams = [p[i : i + n] for p in [f" {w} " for w in text.split()] for i in range(len(p) - n + 1)]
     if open_end and text:
         # The last word may be cut ("transpor"): drop the n-grams that say where it ends.
         last = text.rsplit(" ", 1)[-1]
