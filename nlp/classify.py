@@ -28,6 +28,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
+from sklearn.utils.validation import check_is_fitted
 
 from nlp.text import fold, lemma_strings, normalize
 
@@ -122,6 +123,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, texts: Sequence[str], *, lemmas: Sequence[str] | None = None) -> np.ndarray:
         """Class probabilities (n_texts, n_classes), columns in `classes_` order."""
+        check_is_fitted(self, "svm_")
         x = self._features(texts, self._lemmas(texts, lemmas))
         return self._proba(x)
 
@@ -136,10 +138,12 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, texts: Sequence[str], *, lemmas: Sequence[str] | None = None) -> np.ndarray:
         """The class with the largest SVM margin for each text."""
+        check_is_fitted(self, "svm_")
         return self.svm_.predict(self._features(texts, self._lemmas(texts, lemmas)))
 
     def explain(self, text: str, label=None, *, k: int = 5, lemmas: str | None = None) -> list[str]:
         """Lemmas of `text` that pushed it most towards `label` (default: its prediction)."""
+        check_is_fitted(self, "svm_")
         lemma_text = self._lemmas([text], None if lemmas is None else [lemmas])
         words = self.word_vectorizer_.transform(lemma_text)
         if label is None:

@@ -64,6 +64,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
+from sklearn.utils.validation import check_is_fitted
 from spacy.lang.fr.stop_words import STOP_WORDS
 
 from nlp.taxonomy import Taxonomy
@@ -388,6 +389,7 @@ class PrincipleClassifier(BaseEstimator):
         return proba, x
 
     def _blend(self, texts: Sequence[str], lemmas: Sequence[str] | None):
+        check_is_fitted(self, "keyword_weights_")
         lemma_texts = self._lemmas(texts, lemmas)
         zero_shot, evidence = self._zero_shot(texts, lemma_texts)
         supervised, x = self._supervised(lemma_texts)

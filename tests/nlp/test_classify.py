@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 
 from nlp.classify import TextClassifier
 from nlp.text import lemma_strings
@@ -98,3 +99,8 @@ def test_rejects_misaligned_or_single_class_labels():
         TextClassifier().fit(TEXTS, LABELS[:-1])
     with pytest.raises(ValueError):
         TextClassifier().fit(TEXTS[:2], ["T17", "T17"])
+
+
+def test_predict_before_fit_raises():
+    with pytest.raises(NotFittedError):
+        TextClassifier().predict(["texte"])

@@ -2,7 +2,10 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 
 from nlp.principles import DimensionLabel, PrincipleClassifier, PrincipleLabel, surface_tokens
 from nlp.taxonomy import load_taxonomy
@@ -168,3 +171,15 @@ def test_unknown_principle_ids_are_rejected(taxonomy):
 
 def test_surface_tokens_fold_and_singularise():
     assert surface_tokens("Données  d'ÉNERGIE") == ["donnee", "d", "energie"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80))
+def test_any_text_gets_scores_in_unit_interval(fitted, text):
+    scores = fitted.predict_scores([text])
+    assert scores.shape == (1, 16) and ((scores >= 0) & (scores <= 1)).all()
+
+
+def test_predict_before_fit_raises(taxonomy):
+    with pytest.raises(NotFittedError):
+        PrincipleClassifier(taxonomy).predict(["texte"])
