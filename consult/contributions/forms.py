@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 
 from consult.contributions.listing import DEFAULT_SORT, SORTS, ListFilters
 from consult.models import ContributionStatus
@@ -15,6 +15,7 @@ class ContributionForm(FlaskForm):
     body = TextAreaField()
     theme = StringField()
     principles = SelectMultipleField(validate_choice=False)
+    redact_personal_data = BooleanField()
 
 
 class WithdrawForm(FlaskForm):

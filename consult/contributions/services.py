@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from consult.account.services import export_section
+from consult.analysis.services import find_personal_data
 from consult.consultations.services import ensure_open
 from consult.errors import Conflict, ValidationFailed
 from consult.models import (
@@ -77,6 +78,23 @@ def validate_contribution(
     return title, body, errors
 
 
+def screen_personal_data(*, title: str, body: str, redact: bool) -> tuple[str, str]:
+    """Refuse text with personal or health data (RGPD art. 9) unless the author accepts the masked version.
+
+    The original is never stored: either the author rewrites it, or the masked title and body are kept.
+    """
+    found_title, found_body = find_personal_data(title), find_personal_data(body)
+    if not found_title and not found_body:
+        return title, body
+    if not redact:
+        kinds = sorted({str(k) for found in (found_title, found_body) if found for k in found.kinds})
+        raise ValidationFailed({"personal_data": _l(
+            "Votre texte semble contenir des données personnelles (%(kinds)s). Pour protéger votre vie privée et "
+            "celle des autres, elles ne peuvent pas être publiées : reformulez votre texte, ou acceptez de "
+            "publier la version où elles sont masquées.", kinds=", ".join(str(k) for k in kinds))})
+    return (found_title.redacted if found_title else title), (found_body.redacted if found_body else body)
+
+
 def submit_contribution(
     *,
     session: Session,
@@ -87,6 +105,7 @@ def submit_contribution(
     theme_id: str | None = None,
     principle_ids: list[str] | None = None,
     channel: str = Channel.WEB,
+    redact_personal_data: bool = False,
 ) -> Contribution:
     """Create a contribution: pending under pre-moderation, published at once under post-moderation."""
     ensure_open(consultation)
@@ -98,6 +117,7 @@ def submit_contribution(
         errors["channel"] = _l("Canal inconnu.")
     if errors:
         raise ValidationFailed(errors)
+    title, body = screen_personal_data(title=title, body=body, redact=redact_personal_data)
     now = utcnow()
     published = consultation.moderation == ModerationMode.POST
     contribution = Contribution(
@@ -127,6 +147,7 @@ def update_contribution(
     body: str,
     theme_id: str | None = None,
     principle_ids: list[str] | None = None,
+    redact_personal_data: bool = False,
 ) -> Contribution:
     """Let the author change a contribution that no moderator has looked at yet (status pending)."""
     ensure_editable(contribution=contribution, consultation=consultation)
@@ -136,6 +157,7 @@ def update_contribution(
     )
     if errors:
         raise ValidationFailed(errors)
+    title, body = screen_personal_data(title=title, body=body, redact=redact_personal_data)
     contribution.title, contribution.body, contribution.theme_id = title, body, theme_id or None
     contribution.updated_at = utcnow()
     session.add(contribution)

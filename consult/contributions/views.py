@@ -89,6 +89,14 @@ def index(slug: str):
     return response
 
 
+def _masked_preview(form: ContributionForm, errors: dict) -> dict | None:
+    """The title and body as they would be published with personal data masked, shown for the author to accept."""
+    if "personal_data" not in errors:
+        return None
+    title, body = services.screen_personal_data(title=form.title.data or "", body=form.body.data or "", redact=True)
+    return {"title": title, "body": body}
+
+
 @bp.route("/consultations/<slug>/contribuer", methods=["GET", "POST"])
 @login_required
 @_limit_writes
@@ -103,6 +111,7 @@ def new(slug: str):
             contribution = services.submit_contribution(
                 session=session, consultation=consultation, author=g.user, title=form.title.data or "",
                 body=form.body.data or "", theme_id=form.theme.data or None, principle_ids=form.principles.data or [],
+                redact_personal_data=bool(form.redact_personal_data.data),
             )
         except ValidationFailed as exc:
             errors = exc.errors
@@ -116,7 +125,7 @@ def new(slug: str):
     elif request.method == "POST":
         errors = {"__all__": _("Le formulaire a expiré : rechargez la page et renvoyez-le.")}
     return render_template("contributions/form.html", form=form, errors=errors, consultation=consultation,
-                           contribution=None, **_taxonomy()), (422 if errors else 200)
+                           contribution=None, masked=_masked_preview(form, errors), **_taxonomy()), (422 if errors else 200)
 
 
 @bp.get("/contributions/<int:contribution_id>")
@@ -149,6 +158,7 @@ def edit(contribution_id: int):
             services.update_contribution(
                 session=session, contribution=contribution, consultation=consultation, title=form.title.data or "",
                 body=form.body.data or "", theme_id=form.theme.data or None, principle_ids=form.principles.data or [],
+                redact_personal_data=bool(form.redact_personal_data.data),
             )
         except ValidationFailed as exc:
             errors = exc.errors
@@ -162,7 +172,8 @@ def edit(contribution_id: int):
         # Refuse to show an edit form that could not be saved (closed consultation, no longer pending).
         services.ensure_editable(contribution=contribution, consultation=consultation)
     return render_template("contributions/form.html", form=form, errors=errors, consultation=consultation,
-                           contribution=contribution, **_taxonomy()), (422 if errors else 200)
+                           contribution=contribution, masked=_masked_preview(form, errors),
+                           **_taxonomy()), (422 if errors else 200)
 
 
 @bp.route("/contributions/<int:contribution_id>/retrait", methods=["GET", "POST"])

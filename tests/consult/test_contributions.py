@@ -385,3 +385,42 @@ def test_form_asks_for_similar_contributions_while_typing(client, session, make_
     contribution = add_contribution(session, consultation, citizen, status="pending")
     html = client.get(f"/contributions/{contribution.id}/modifier").get_data(as_text=True)
     assert f'hx-get="/consultations/{consultation.slug}/similaires?exclude={contribution.id}"' in html
+
+
+# --- personal and health data are screened before anything is stored (RGPD art. 9) ---
+
+PERSONAL = {
+    "title": "Mon suivi à distance après mon cancer",
+    "body": "Je suis diabétique et mon cancer est suivi à distance. Appelez-moi au 06 12 34 56 78 pour en parler.",
+}
+
+
+def test_personal_data_is_refused_with_a_masked_preview_and_nothing_stored(client, auth, make_user, make_consultation, session):
+    from sqlmodel import select
+
+    from consult.models import Contribution
+
+    consultation = make_consultation()
+    auth.login(make_user())
+    response = client.post(f"/consultations/{consultation.slug}/contribuer", data=PERSONAL)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Données personnelles détectées" in html
+    assert "numéro de téléphone" in html and "information sur la santé" in html
+    assert "[téléphone]" in html and "[donnée de santé]" in html
+    assert "06 12 34 56 78" in html  # the author's own text is kept in the form to rewrite it
+    assert session.exec(select(Contribution)).all() == []
+
+
+def test_personal_data_published_masked_when_the_author_accepts(client, auth, make_user, make_consultation, session):
+    from sqlmodel import select
+
+    from consult.models import Contribution
+
+    consultation = make_consultation()
+    auth.login(make_user())
+    response = client.post(f"/consultations/{consultation.slug}/contribuer", data={**PERSONAL, "redact_personal_data": "y"})
+    assert response.status_code == 303
+    stored = session.exec(select(Contribution)).one()
+    assert "06 12 34 56 78" not in stored.body and "[téléphone]" in stored.body
+    assert "diabétique" not in stored.body and "cancer" not in stored.title
