@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from consult.account.services import export_section
+from consult.analysis.services import find_personal_data
 from consult.errors import Conflict, ValidationFailed
 from consult.models import (
     Comment,
@@ -240,6 +241,14 @@ def _clean_body(body: str) -> str:
                 )
             }
         )
+    found = find_personal_data(body)
+    if found:
+        # Comments are short: no "publish masked" step, the author rewrites (the masked text is a starting point).
+        masked = found.redacted if len(found.redacted) <= 300 else found.redacted[:300] + "…"
+        raise ValidationFailed({"body": _l(
+            "Votre commentaire semble contenir des données personnelles (%(kinds)s), qui ne peuvent pas être "
+            "publiées. Reformulez-le sans elles, par exemple : « %(masked)s »",
+            kinds=", ".join(sorted(str(k) for k in found.kinds)), masked=masked)})
     return body
 
 

@@ -432,3 +432,19 @@ def test_stale_status_is_never_counted_twice(app, session, make_user, add_commen
         services.change_status(session=stale, comment=loaded, status=CommentStatus.HIDDEN)
         stale.commit()
     assert reload(session, Contribution, contribution.id).comment_count == 0
+
+
+def test_comment_with_personal_data_is_refused_with_a_masked_suggestion(client, auth, make_user, make_contribution, session):
+    from sqlmodel import select
+
+    from consult.models import Comment
+
+    contribution = make_contribution()
+    auth.login(make_user())
+    body = "Mon cancer est suivi par le Dr Martin, écrivez-moi à paul.durand@example.fr"
+    response = client.post(f"/contributions/{contribution.id}/commentaires", data={"body": body})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "données personnelles" in html and "[courriel]" in html
+    assert "paul.durand@example.fr" in html  # the author's text stays in the form
+    assert session.exec(select(Comment)).all() == []
