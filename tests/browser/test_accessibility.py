@@ -17,6 +17,7 @@ WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 # Violations that come from the DSFR itself and that our templates cannot fix. Each entry is
 # (axe rule id, CSS selector of the offending node as axe reports it, why). Keep this list short and specific.
+# Empty: with DSFR 1.15.3 and axe-core 4.14.1 every violation found so far was ours and has been fixed.
 DSFR_KNOWN: list[tuple[str, str, str]] = []
 
 EXPECTED_STATUS = {"/nulle-part": 404}
@@ -176,7 +177,10 @@ def test_pages_in_english(page, live_server):
     base = live_server.config["LIVE_URL"]
     page.goto(base + "/langue/en?next=/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    check_pages(page, base, ["/", f"/consultations/{DEMO_SLUG}/contributions", "/inscription"])
+    contribution = first_contribution_path(page, base)
+    check_pages(
+        page, base, ["/", f"/consultations/{DEMO_SLUG}/contributions", contribution, "/inscription", "/nulle-part"]
+    )
 
 
 def focus_by_tabbing(page: Page, target, limit: int = 120) -> list[str]:
