@@ -195,3 +195,22 @@ def test_error_pages_in_english(english, french_left_over, auth, make_user, path
     page = html.unescape(_page(getattr(english, method)(path), status=status))
     assert expected in page and f"Error {status}" in page and "Home page" in page
     assert french_left_over(page) == []
+
+
+def test_htmx_fragments_in_english(english, french_left_over, auth, make_user, make_consultation, make_contribution):
+    consultation = make_consultation()
+    contribution = make_contribution(consultation=consultation)
+    htmx = {"HX-Request": "true", "HX-Current-URL": f"http://localhost/consultations/{consultation.slug}/contributions"}
+
+    fragment = html.unescape(
+        english.get(f"/consultations/{consultation.slug}/contributions", headers=htmx).get_data(as_text=True)
+    )
+    assert "Log in to vote" in fragment and "0 votes" in fragment
+    assert french_left_over(fragment) == []
+
+    auth.login(make_user())
+    response = english.post(f"/contributions/{contribution.id}/vote", data={"value": "1"}, headers=htmx)
+    fragment = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200 and "Your vote has been recorded." in fragment
+    assert "Agree" in fragment and "Disagree" in fragment and "(1 vote)" in fragment
+    assert french_left_over(fragment) == []
