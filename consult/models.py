@@ -172,7 +172,8 @@ class Contribution(SQLModel, table=True):
     __table_args__ = (
         Index("ix_contribution_list_recent", "consultation_id", "status", "created_at", "id"),
         Index("ix_contribution_list_agree", "consultation_id", "status", "agree_count", "id"),
-        Index("ix_contribution_list_votes", "consultation_id", "status", "vote_count", "id"),
+        # "least voted" lists fewest votes first and, among equals, the newest first: id descends.
+        Index("ix_contribution_list_votes", "consultation_id", "status", "vote_count", text("id DESC")),
         Index("ix_contribution_list_divisive", "consultation_id", "status", "divisive_score", "id"),
         Index("ix_contribution_list_consensus", "consultation_id", "status", "consensus_score", "id"),
         Index("ix_contribution_list_theme", "consultation_id", "status", "theme_id", "created_at", "id"),
