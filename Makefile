@@ -47,6 +47,7 @@ lint:
 translations: ## refresh the English catalogue from the French strings in code and templates
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o consult/translations/messages.pot .
 	$(BIN)/pybabel update -i consult/translations/messages.pot -d consult/translations --no-fuzzy-matching --width 110
+	$(BIN)/python scripts/fr_plurals.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) $(STAMPS)

@@ -96,3 +96,12 @@ def test_static_assets_are_installed(client):
         response = client.get(path)
         assert response.status_code == 200, path
         response.close()
+
+
+def test_french_plurals_follow_the_french_rule(app):
+    from flask_babel import ngettext
+
+    with app.test_request_context():
+        assert ngettext("%(num)d vote", "%(num)d votes", 0) == "0 vote"
+        assert ngettext("%(num)d vote", "%(num)d votes", 1) == "1 vote"
+        assert ngettext("%(num)d vote", "%(num)d votes", 2) == "2 votes"
