@@ -32,3 +32,10 @@ def test_importing_every_nlp_module_loads_no_web_module():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_public_api_names_all_resolve():
+    import nlp
+
+    for name in nlp.__all__:
+        assert getattr(nlp, name) is not None, name
