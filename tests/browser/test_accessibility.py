@@ -227,3 +227,21 @@ def test_keyboard_reaches_and_operates_the_main_actions(page, live_server):
     page.keyboard.press(" ")
     expect(votes.get_by_role("button", name=re.compile("^Pas d'accord"))).to_have_attribute("aria-pressed", "true")
     expect(votes.get_by_role("button", name=re.compile("^D'accord"))).to_have_attribute("aria-pressed", "false")
+
+
+def test_small_screen(page, live_server):
+    """At 320 CSS pixels wide (WCAG 1.4.10 reflow), the pages scroll only vertically and axe finds nothing."""
+    base = live_server.config["LIVE_URL"]
+    log_in(page, base)  # at desktop size: on a small screen the account link sits in the collapsed menu
+    page.set_viewport_size({"width": 320, "height": 640})
+    contribution = first_contribution_path(page, base)
+    for path in [
+        "/",
+        f"/consultations/{DEMO_SLUG}/contributions",
+        contribution,
+        f"/consultations/{DEMO_SLUG}/contribuer",
+    ]:
+        page.goto(base + path)
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{path} scrolls horizontally by {overflow}px at 320px"
+    check_pages(page, base, ["/", f"/consultations/{DEMO_SLUG}/contributions", contribution])
