@@ -119,6 +119,7 @@ def test_contribute_vote_comment_sort_filter(citizens, artifacts_dir):
     principle = page.locator("input[name=principles]").first
     page.locator(f"label[for={principle.get_attribute('id')}]").click()  # DSFR draws the box on the label
     expect(principle).to_be_checked()
+    principle_id = principle.get_attribute("value")
     page.screenshot(path=str(artifacts_dir / "participation-1-form.png"), full_page=True)
     page.get_by_role("button", name="Envoyer ma contribution").click()
 
@@ -206,7 +207,20 @@ def test_contribute_vote_comment_sort_filter(citizens, artifacts_dir):
     expect(page.locator("#sort")).to_have_value("agreed")
     expect(page.locator("#theme")).to_have_value(theme_id)
     expect(cards(page)).to_have_count(1)
-    page.go_forward()
+    expect(cards(page).first.locator("button[value='-1']")).to_have_attribute("aria-pressed", "true")  # not stale
+
+    # The principle filter: the contribution has the first principle, not the second.
+    options = page.locator("#principle option").evaluate_all("options => options.map(option => option.value)")
+    other_principle = next(value for value in options if value and value != principle_id)
+    with htmx_settled(page):
+        page.locator("#principle").select_option(other_principle)
+    expect(cards(page)).to_have_count(0)
+    expect(page.get_by_text("Aucune contribution ne correspond à ces critères.")).to_be_visible()
+    with htmx_settled(page):
+        page.locator("#principle").select_option(principle_id)
+    expect(page).to_have_url(re.compile(rf"[?&]principle={principle_id}"))
+    expect(cards(page)).to_have_count(1)
+    cards(page).first.get_by_role("link", name=TITLE).click()
 
     # 8. Comment on the contribution page: the thread updates in place.
     expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
