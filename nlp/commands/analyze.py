@@ -145,6 +145,9 @@ STEP_NAMES = ["lemmas", "embedding", "themes", "principles", "duplicates", "pers
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     ids, texts = read_input(args.input, args.text_column, args.id_column)
+    for path in filter(None, (args.out, args.report)):
+        if not path.parent.is_dir():  # better now than after minutes of analysis
+            raise InputError(f"output folder not found: {path.parent}")
     taxonomy = load_taxonomy(args.taxonomy)
     from nlp.embeddings import EmbeddingError, make_embedder
     from nlp.personal_data import detect_many
@@ -186,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
         with steps.step("verbatims"):
             descriptions = _describe(model, embeddings, texts, ids, spans, duplicate_of)
         with steps.step("write"):
-            write_rows(args.out, ids, model, taxonomy, principles, duplicate_of, spans)
+            write_rows(args.out, ids, model, principles, duplicate_of, spans)
             if args.report:
                 report = build_report(args, model, taxonomy, descriptions, principles, groups, spans)
                 report["timings"] = steps.timings | {"total": round(time.perf_counter() - started, 3)}
@@ -224,7 +227,7 @@ def _describe(model, embeddings, texts, ids, spans, duplicate_of):
     return describe_groups(groups, embeddings, shown, ids)
 
 
-def write_rows(path: Path, ids, model, taxonomy, principles, duplicate_of, spans) -> None:
+def write_rows(path: Path, ids, model, principles, duplicate_of, spans) -> None:
     """Write one output row per input row."""
     themes = {theme.id: theme for theme in model.themes_}
     ideas = {idea.id: idea for theme in model.themes_ for idea in theme.ideas}

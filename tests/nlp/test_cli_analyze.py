@@ -73,6 +73,12 @@ def test_empty_input(tmp_path, capsys):
     assert main([str(header_only), "--text-column", "avis", "--out", str(tmp_path / "o.csv")]) == 2
 
 
+def test_missing_output_folder_is_reported_before_the_analysis(corpus_csv, tmp_path, capsys):
+    argv = [str(corpus_csv), "--text-column", "texte", "--out", str(tmp_path / "absent" / "o.csv")]
+    assert main(argv) == 2
+    assert "output folder not found" in capsys.readouterr().err
+
+
 def test_bad_themes_value_is_a_usage_error(tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         main(["x.csv", "--text-column", "t", "--themes", "beaucoup", "--out", "o.csv"])
