@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import uuid
@@ -23,6 +24,20 @@ def _pg_url(name: str) -> str:
     return re.sub(r"/[^/]*$", f"/{name}", POSTGRES_URL)
 
 
+@contextlib.contextmanager
+def _throwaway_database(admin, template: str | None = None) -> Iterator[str]:
+    """Create a PostgreSQL database (optionally a copy of `template`), yield its URL, drop it afterwards."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
+    try:
+        yield _pg_url(name)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="session")
 def postgres_admin():
     """An AUTOCOMMIT connection to the throwaway cluster, for creating and dropping test databases."""
@@ -37,13 +52,8 @@ def database_url(request, tmp_path) -> Iterator[str]:
     if not POSTGRES_URL:
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
-    admin = request.getfixturevalue("postgres_admin")
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield _pg_url(name)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    with _throwaway_database(request.getfixturevalue("postgres_admin")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -53,17 +63,12 @@ def schema_template(request) -> str | None:
         return None
     from consult import create_app
 
-    admin = request.getfixturevalue("postgres_admin")
-    name = f"template_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    app = create_app({"DATABASE_URL": _pg_url(name)})
-    SQLModel.metadata.create_all(app.extensions["consult.engine"])
-    _load_taxonomy(app)
-    app.extensions["consult.engine"].dispose()
-    yield name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    with _throwaway_database(request.getfixturevalue("postgres_admin")) as url:
+        app = create_app({"DATABASE_URL": url})
+        SQLModel.metadata.create_all(app.extensions["consult.engine"])
+        _load_taxonomy(app)
+        app.extensions["consult.engine"].dispose()
+        yield url.rsplit("/", 1)[1]
 
 
 @pytest.fixture
@@ -73,13 +78,8 @@ def app_database_url(request, tmp_path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
     template = request.getfixturevalue("schema_template")
-    admin = request.getfixturevalue("postgres_admin")
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield _pg_url(name)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    with _throwaway_database(request.getfixturevalue("postgres_admin"), template=template) as url:
+        yield url
 
 
 @pytest.fixture

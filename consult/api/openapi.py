@@ -268,7 +268,7 @@ PATHS = {
                     "in": "query",
                     "schema": {"type": "string", "enum": list(SORTS), "default": "recent"},
                     "description": "recent : plus récentes ; agree : plus d'accords ; divisive : plus clivantes ; "
-                    "consensus : plus consensuelles ; least_voted : moins votées d'abord.",
+                    "consensus : plus consensuelles ; least_voted : moins votées d'abord, les plus récentes en premier à égalité.",
                 },
                 {
                     "name": "limit",

@@ -25,14 +25,14 @@ MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
 MAX_QUERY_LENGTH = 200
 
-# Sort name -> (column, descending?). Every order ends with the id so the keyset is total;
-# each pair matches one of the ix_contribution_list_* indexes (consultation_id, status, key, id).
+# Sort name -> (column, descending?). Every order ends with the id, newest first, so the keyset is total;
+# each order matches one of the ix_contribution_list_* indexes (consultation_id, status, key, id [DESC]).
 SORTS: dict[str, tuple[object, bool]] = {
     "recent": (Contribution.created_at, True),
     "agree": (Contribution.agree_count, True),
     "divisive": (Contribution.divisive_score, True),
     "consensus": (Contribution.consensus_score, True),
-    # Ascending ids too: among the least-voted, the oldest wait longest for votes.
+    # Fewest votes first and, among equals, the newest (as on the HTML list), so new ones get seen.
     "least_voted": (Contribution.vote_count, False),
 }
 _KEY_TYPES = {
@@ -168,12 +168,12 @@ def list_contributions(
             key, last_id = decode_cursor(filters.cursor, sort=filters.sort, key_type=_KEY_TYPES[filters.sort])
         except ValueError:
             raise ValidationFailed({"cursor": "Curseur de pagination invalide ou d'un autre tri."}) from None
-        pair = tuple_(key_column, Contribution.id)
-        query = query.where(pair < (key, last_id) if descending else pair > (key, last_id))
-    if descending:
-        query = query.order_by(col(key_column).desc(), col(Contribution.id).desc())
-    else:
-        query = query.order_by(col(key_column).asc(), col(Contribution.id).asc())
+        if descending:
+            query = query.where(tuple_(key_column, Contribution.id) < (key, last_id))
+        else:  # key ascending, id descending: no row-value comparison expresses that
+            query = query.where((key_column > key) | ((key_column == key) & (Contribution.id < last_id)))
+    key_order = col(key_column).desc() if descending else col(key_column).asc()
+    query = query.order_by(key_order, col(Contribution.id).desc())
     # One extra row tells whether a next page exists without a COUNT.
     rows = session.exec(query.limit(filters.limit + 1)).all()
     has_more = len(rows) > filters.limit

@@ -98,3 +98,21 @@ def make_contribution(session, make_user, make_consultation):
         return contribution
 
     return make
+
+
+@pytest.fixture
+def sign_in(client):
+    """Sign a user in by writing the session cookie directly (no argon2 round, for speed)."""
+
+    def sign_in(user):
+        with client.session_transaction() as http_session:
+            http_session["user_id"] = user.id
+            http_session["user_version"] = user.session_version
+        return user
+
+    return sign_in
+
+
+@pytest.fixture
+def contribution(make_contribution):
+    return make_contribution()

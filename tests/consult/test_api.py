@@ -139,7 +139,7 @@ EXPECTED_ORDER = {
     "agree": (lambda c: (c.agree_count, c.id), True),
     "divisive": (lambda c: (c.divisive_score, c.id), True),
     "consensus": (lambda c: (c.consensus_score, c.id), True),
-    "least_voted": (lambda c: (c.vote_count, c.id), False),
+    "least_voted": (lambda c: (c.vote_count, -c.id), False),  # fewest votes, then newest
 }
 
 

@@ -14,22 +14,6 @@ HTMX = {"HX-Request": "true", "HX-Current-URL": "http://localhost/contributions/
 
 
 @pytest.fixture
-def contribution(make_contribution):
-    return make_contribution()
-
-
-@pytest.fixture
-def sign_in(client):
-    def sign_in(user):
-        with client.session_transaction() as http_session:
-            http_session["user_id"] = user.id
-            http_session["user_version"] = user.session_version
-        return user
-
-    return sign_in
-
-
-@pytest.fixture
 def reporter(make_user, sign_in):
     return sign_in(make_user())
 

@@ -13,11 +13,6 @@ HTMX = {"HX-Request": "true", "HX-Current-URL": "http://localhost/contributions/
 
 
 @pytest.fixture
-def contribution(make_contribution):
-    return make_contribution()
-
-
-@pytest.fixture
 def voter(make_user, client):
     user = make_user()
     with client.session_transaction() as http_session:
