@@ -1,6 +1,7 @@
 """French first, English translation: locale from the user's choice, else the browser's, else French."""
 
 from flask import Flask, current_app, g, has_request_context, session
+from markupsafe import Markup
 
 from consult.extensions import babel
 
@@ -28,3 +29,11 @@ def init_app(app: Flask) -> None:
     from flask_babel import get_locale
 
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["content_lang"] = content_lang
+
+
+def content_lang() -> Markup:
+    """` lang="fr"` on citizens' French text when the interface is in another language (RGAA 8.7), else nothing."""
+    from flask_babel import get_locale
+
+    return Markup("") if str(get_locale()) == "fr" else Markup(' lang="fr"')

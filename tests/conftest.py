@@ -121,11 +121,16 @@ def runner(app):
 
 @pytest.fixture
 def session(app):
-    """The request-style session, inside an app context (committed data is visible to the client)."""
-    from consult.db import get_session
+    """A session on the test database, outside any app context.
 
-    with app.app_context():
-        yield get_session()
+    Holding an app context open here would make every test-client request reuse it (Flask pushes a new app
+    context only when none is active), so `g`, the request's session and Babel's locale would leak between
+    requests. Committed data is visible to the client.
+    """
+    from sqlmodel import Session
+
+    with Session(app.extensions["consult.engine"], expire_on_commit=False) as db_session:
+        yield db_session
 
 
 def _load_taxonomy(app) -> None:

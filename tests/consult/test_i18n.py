@@ -214,3 +214,13 @@ def test_htmx_fragments_in_english(english, french_left_over, auth, make_user, m
     assert response.status_code == 200 and "Your vote has been recorded." in fragment
     assert "Agree" in fragment and "Disagree" in fragment and "(1 vote)" in fragment
     assert french_left_over(fragment) == []
+
+
+def test_french_content_is_marked_lang_fr_on_english_pages(client, make_contribution):
+    contribution = make_contribution(title="Une proposition en français", body="Le texte citoyen reste en français, il faut le dire aux lecteurs d'écran.")
+    client.get("/langue/en")
+    html = client.get(f"/contributions/{contribution.id}").get_data(as_text=True)
+    assert '<h1 lang="fr">Une proposition en français</h1>' in html
+    client.get("/langue/fr")
+    html = client.get(f"/contributions/{contribution.id}").get_data(as_text=True)
+    assert "<h1>Une proposition en français</h1>" in html
