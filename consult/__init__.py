@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from flask import Flask
 
 from consult.config import PROJECT_ROOT, load_config
+
+# One blueprint per feature (each module exposes `bp`), in the order of a visitor's path through the site.
+FEATURES = (
+    "consult.pages.views",
+    "consult.auth.views",
+    "consult.account.views",
+    "consult.consultations.views",
+    "consult.contributions.views",
+    "consult.analysis.views",
+    "consult.votes.views",
+    "consult.comments.views",
+    "consult.flags.views",
+    "consult.taxonomy.views",
+    "consult.api.views",
+    "consult.admin.views",
+    "consult.admin.consultations",
+)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -17,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     load_config(app, test_config)
 
     from consult import auth, db, errors, i18n, security
+    from consult.cli import register_commands
     from consult.extensions import csrf, htmx, limiter
 
     db.init_app(app)
@@ -28,36 +48,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth.init_app(app)
     errors.init_app(app)
 
-    from consult.account.views import bp as account_bp
-    from consult.admin.consultations import bp as admin_consultations_bp
-    from consult.admin.views import bp as admin_bp
-    from consult.analysis.views import bp as analysis_bp
-    from consult.api.views import bp as api_bp
-    from consult.auth.views import bp as auth_bp
-    from consult.comments.views import bp as comments_bp
-    from consult.consultations.views import bp as consultations_bp
-    from consult.contributions.views import bp as contributions_bp
-    from consult.flags.views import bp as flags_bp
-    from consult.pages.views import bp as pages_bp
-    from consult.taxonomy.views import bp as taxonomy_bp
-    from consult.votes.views import bp as votes_bp
-
-    app.register_blueprint(pages_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(account_bp)
-    app.register_blueprint(consultations_bp)
-    app.register_blueprint(admin_bp)
-    app.register_blueprint(contributions_bp)
-    app.register_blueprint(taxonomy_bp)
-    app.register_blueprint(admin_consultations_bp)
-    app.register_blueprint(api_bp)
-    csrf.exempt(api_bp)  # read-only GET API, no cookies needed
-    app.register_blueprint(votes_bp)
-    app.register_blueprint(comments_bp)
-    app.register_blueprint(flags_bp)
-    app.register_blueprint(analysis_bp)
-
-    from consult.cli import register_commands
+    for module in FEATURES:
+        app.register_blueprint(import_module(module).bp)
+    csrf.exempt(app.blueprints["api"])  # read-only GET API, no cookies needed
 
     register_commands(app)
     return app
