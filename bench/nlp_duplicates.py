@@ -104,17 +104,23 @@ def main() -> int:
         top3 = sum(r is not None for r in ranks) / len(ranks)
         print(f"  {name:<10} rank 1: {top1:.3f}  rank <= 3: {top3:.3f}  ({len(ranks)} queries)")
     copy_scores, other_scores = np.array(copy_scores), np.array(other_scores)
-    print(f"  cosine copy->original: p5 {np.percentile(copy_scores, 5):.2f}, median "
-          f"{np.median(copy_scores):.2f}; best non-copy hit: median {np.median(other_scores):.2f}, "
-          f"p95 {np.percentile(other_scores, 95):.2f}")
+    print(
+        f"  cosine copy->original: p5 {np.percentile(copy_scores, 5):.2f}, median "
+        f"{np.median(copy_scores):.2f}; best non-copy hit: median {np.median(other_scores):.2f}, "
+        f"p95 {np.percentile(other_scores, 95):.2f}"
+    )
 
     # Index of 100,000: the answers plus perturbed variants.
-    variants = [PERTURBATIONS[rng.choice(list(PERTURBATIONS))](texts[rng.randrange(len(texts))], rng)
-                for _ in range(100_000 - len(texts))]
+    variants = [
+        PERTURBATIONS[rng.choice(list(PERTURBATIONS))](texts[rng.randrange(len(texts))], rng)
+        for _ in range(100_000 - len(texts))
+    ]
     start = time.perf_counter()
     big = SimilarityIndex().fit(texts + variants)
-    print(f"fit on {len(texts) + len(variants)}: {time.perf_counter() - start:.1f} s, "
-          f"{big.matrix_.nnz / 1e6:.1f} M non-zeros")
+    print(
+        f"fit on {len(texts) + len(variants)}: {time.perf_counter() - start:.1f} s, "
+        f"{big.matrix_.nnz / 1e6:.1f} M non-zeros"
+    )
     big.query("échauffement", k=5)  # builds the posting lists once
     latencies = []
     for i in rng.sample(eligible, 500):
@@ -123,17 +129,21 @@ def main() -> int:
         big.query(query, k=5)
         latencies.append(time.perf_counter() - start)
     ms = np.array(latencies) * 1000
-    print(f"query latency over 100k (k=5, 500 typo'd answers): median {np.median(ms):.1f} ms, "
-          f"p95 {np.percentile(ms, 95):.1f} ms, max {ms.max():.1f} ms")
+    print(
+        f"query latency over 100k (k=5, 500 typo'd answers): median {np.median(ms):.1f} ms, "
+        f"p95 {np.percentile(ms, 95):.1f} ms, max {ms.max():.1f} ms"
+    )
 
     # Duplicate groups: speed on the 30,000, and recall on 1,000 planted perturbed copies.
     for _ in range(2):
         wall, cpu = time.perf_counter(), time.process_time()
         groups = find_duplicate_groups(texts)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        print(f"find_duplicate_groups on {len(texts)}: {wall:.1f} s wall, {cpu:.1f} s CPU; "
-              f"{len(groups)} groups, {sum(len(g) for g in groups)} texts "
-              f"(threshold {DUPLICATE_THRESHOLD}, {SHORT_THRESHOLD} under 8 words)")
+        print(
+            f"find_duplicate_groups on {len(texts)}: {wall:.1f} s wall, {cpu:.1f} s CPU; "
+            f"{len(groups)} groups, {sum(len(g) for g in groups)} texts "
+            f"(threshold {DUPLICATE_THRESHOLD}, {SHORT_THRESHOLD} under 8 words)"
+        )
     exact = sum(1 for g in groups if len({keys[i] for i in g}) == 1)
     print(f"  {exact} groups are identical after normalisation; near-duplicate examples:")
     for g in [g for g in groups if len({keys[i] for i in g}) > 1][:8]:
@@ -144,7 +154,8 @@ def main() -> int:
         groups = find_duplicate_groups(texts + copies)
         group_of = {i: n for n, g in enumerate(groups) for i in g}
         together = sum(
-            1 for k, i in enumerate(planted)
+            1
+            for k, i in enumerate(planted)
             if (len(texts) + k) in group_of and group_of.get(i) == group_of[len(texts) + k]
         )
         print(f"  planted {name:<8} copies grouped with their original: {together / len(planted):.3f}")

@@ -36,28 +36,102 @@ Schmitt Meyer Weber Schneider Hoffmann Klein Wagner Baumann Payet Hoarau Grondin
 Jean-Louis Marie-Sainte Lubin Dorval Saint-Cyr de La Fontaine d'Argent Van der Berg""".split()
 # A few multi-word last names are split above; rebuild them.
 LAST = [n for n in LAST if n not in {"Le", "Ait", "Da", "Dos", "de", "La", "Van", "der"}] + [
-    "Le Goff", "Le Gall", "Le Bihan", "Ait Ahmed", "Da Silva", "Dos Santos", "de La Fontaine",
+    "Le Goff",
+    "Le Gall",
+    "Le Bihan",
+    "Ait Ahmed",
+    "Da Silva",
+    "Dos Santos",
+    "de La Fontaine",
     "Van der Berg",
 ]
-STREETS = ["rue", "avenue", "boulevard", "impasse", "allée", "place", "chemin", "route", "quai",
-           "rue", "rue", "avenue"]
-STREET_NAMES = ["des Lilas", "Victor Hugo", "de la République", "Jean Jaurès", "du Général de Gaulle",
-                "Pasteur", "des Écoles", "de la Gare", "du Moulin", "Saint-Michel", "des Acacias",
-                "de Verdun", "Émile Zola", "du Stade", "de Paris", "Gambetta", "des Tilleuls",
-                "de l'Église", "du Port", "Jean Moulin", "des Mimosas", "de la Liberté"]
-CITIES = [("75011", "Paris"), ("69003", "Lyon"), ("13008", "Marseille"), ("31000", "Toulouse"),
-          ("35000", "Rennes"), ("59000", "Lille"), ("67000", "Strasbourg"), ("44000", "Nantes"),
-          ("20000", "Ajaccio"), ("97400", "Saint-Denis"), ("29200", "Brest"), ("63000", "Clermont-Ferrand"),
-          ("87000", "Limoges"), ("21000", "Dijon"), ("33000", "Bordeaux"), ("12000", "Rodez")]
-DOMAINS = ["gmail.com", "orange.fr", "free.fr", "laposte.net", "yahoo.fr", "hotmail.fr", "sfr.fr",
-           "wanadoo.fr", "outlook.com", "mairie-exemple.fr"]
-HEALTH = ["je suis diabétique", "j'ai un cancer du sein", "ma dépression", "mon fils est autiste",
-          "je suis séropositif", "j'ai la maladie de Parkinson", "ma fille est épileptique",
-          "je suis en dialyse", "mon mari a la sclérose en plaques", "je suis handicapé",
-          "j'ai eu un AVC", "je souffre de fibromyalgie", "je suis bipolaire",
-          "mon cancer de la prostate", "ma maladie de Crohn", "je suis asthmatique"]
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-          "octobre", "novembre", "décembre"]
+STREETS = ["rue", "avenue", "boulevard", "impasse", "allée", "place", "chemin", "route", "quai", "rue", "rue", "avenue"]
+STREET_NAMES = [
+    "des Lilas",
+    "Victor Hugo",
+    "de la République",
+    "Jean Jaurès",
+    "du Général de Gaulle",
+    "Pasteur",
+    "des Écoles",
+    "de la Gare",
+    "du Moulin",
+    "Saint-Michel",
+    "des Acacias",
+    "de Verdun",
+    "Émile Zola",
+    "du Stade",
+    "de Paris",
+    "Gambetta",
+    "des Tilleuls",
+    "de l'Église",
+    "du Port",
+    "Jean Moulin",
+    "des Mimosas",
+    "de la Liberté",
+]
+CITIES = [
+    ("75011", "Paris"),
+    ("69003", "Lyon"),
+    ("13008", "Marseille"),
+    ("31000", "Toulouse"),
+    ("35000", "Rennes"),
+    ("59000", "Lille"),
+    ("67000", "Strasbourg"),
+    ("44000", "Nantes"),
+    ("20000", "Ajaccio"),
+    ("97400", "Saint-Denis"),
+    ("29200", "Brest"),
+    ("63000", "Clermont-Ferrand"),
+    ("87000", "Limoges"),
+    ("21000", "Dijon"),
+    ("33000", "Bordeaux"),
+    ("12000", "Rodez"),
+]
+DOMAINS = [
+    "gmail.com",
+    "orange.fr",
+    "free.fr",
+    "laposte.net",
+    "yahoo.fr",
+    "hotmail.fr",
+    "sfr.fr",
+    "wanadoo.fr",
+    "outlook.com",
+    "mairie-exemple.fr",
+]
+HEALTH = [
+    "je suis diabétique",
+    "j'ai un cancer du sein",
+    "ma dépression",
+    "mon fils est autiste",
+    "je suis séropositif",
+    "j'ai la maladie de Parkinson",
+    "ma fille est épileptique",
+    "je suis en dialyse",
+    "mon mari a la sclérose en plaques",
+    "je suis handicapé",
+    "j'ai eu un AVC",
+    "je souffre de fibromyalgie",
+    "je suis bipolaire",
+    "mon cancer de la prostate",
+    "ma maladie de Crohn",
+    "je suis asthmatique",
+]
+MONTHS = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
 STRUCTURED = ("email", "phone", "nir", "iban")
 
 
@@ -73,8 +147,15 @@ def group(value: str, size: int, sep: str = " ") -> str:
 def make_email(rng: random.Random) -> str:
     first, last = fold(rng.choice(FIRST)), fold(rng.choice(LAST))
     first, last = (w.replace(" ", "").replace("'", "") for w in (first, last))
-    user = rng.choice([f"{first}.{last}", f"{first[0]}{last}", f"{first}{rng.randint(1, 99)}",
-                       f"{last}.{first}", f"{first}_{last}{rng.randint(50, 99)}"])
+    user = rng.choice(
+        [
+            f"{first}.{last}",
+            f"{first[0]}{last}",
+            f"{first}{rng.randint(1, 99)}",
+            f"{last}.{first}",
+            f"{first}_{last}{rng.randint(50, 99)}",
+        ]
+    )
     return f"{user}@{rng.choice(DOMAINS)}"
 
 
@@ -88,8 +169,10 @@ def make_phone(rng: random.Random) -> str:
 
 def make_nir(rng: random.Random) -> str:
     department = rng.choice(["75", "13", "69", "2A", "2B", "59", "33", "97", "44", "99"])
-    body = (f"{rng.randint(1, 2)}{rng.randint(0, 99):02d}{rng.randint(1, 12):02d}{department}"
-            f"{rng.randint(1, 999):03d}{rng.randint(1, 999):03d}")
+    body = (
+        f"{rng.randint(1, 2)}{rng.randint(0, 99):02d}{rng.randint(1, 12):02d}{department}"
+        f"{rng.randint(1, 999):03d}{rng.randint(1, 999):03d}"
+    )
     nir = f"{body}{nir_key(body):02d}"
     style = rng.randrange(3)
     if style == 0:
@@ -100,8 +183,10 @@ def make_nir(rng: random.Random) -> str:
 
 
 def make_iban(rng: random.Random) -> str:
-    bban = (f"{rng.randint(10000, 99999)}{rng.randint(0, 99999):05d}"
-            f"{rng.randint(0, 10**11 - 1):011d}{rng.randint(0, 99):02d}")
+    bban = (
+        f"{rng.randint(10000, 99999)}{rng.randint(0, 99999):05d}"
+        f"{rng.randint(0, 10**11 - 1):011d}{rng.randint(0, 99):02d}"
+    )
     digits = "".join(str(int(c, 36)) for c in bban + "FR00")
     iban = f"FR{98 - int(digits) % 97:02d}{bban}"
     return group(iban, 4) if rng.random() < 0.7 else iban
@@ -116,36 +201,63 @@ def make_address(rng: random.Random) -> str:
 
 def make_name(rng: random.Random) -> str:
     first, last = rng.choice(FIRST), rng.choice(LAST)
-    return rng.choice([f"{first} {last}", f"{first} {last}", f"{first} {last.upper()}",
-                       f"{rng.choice(['Mme', 'M.', 'Dr', 'Madame', 'Monsieur'])} {last}",
-                       f"{rng.choice(['Mme', 'M.', 'Dr'])} {first} {last}"])
+    return rng.choice(
+        [
+            f"{first} {last}",
+            f"{first} {last}",
+            f"{first} {last.upper()}",
+            f"{rng.choice(['Mme', 'M.', 'Dr', 'Madame', 'Monsieur'])} {last}",
+            f"{rng.choice(['Mme', 'M.', 'Dr'])} {first} {last}",
+        ]
+    )
 
 
 def make_birth_date(rng: random.Random) -> str:
     day, month, year = rng.randint(1, 28), rng.randint(1, 12), rng.randint(1930, 2005)
-    return rng.choice([f"{day:02d}/{month:02d}/{year}", f"{day} {MONTHS[month - 1]} {year}",
-                       f"{day:02d}.{month:02d}.{year}"])
+    return rng.choice(
+        [f"{day:02d}/{month:02d}/{year}", f"{day} {MONTHS[month - 1]} {year}", f"{day:02d}.{month:02d}.{year}"]
+    )
 
 
 # (type, generator, templates); "{}" is where the generated value goes.
 SPECS = [
-    ("email", make_email, ["Vous pouvez me joindre à {}.", "Contact : {}", "mon mail {} si besoin.",
-                           "Écrivez-moi ({}) pour en parler."]),
-    ("phone", make_phone, ["Mon téléphone : {}.", "Appelez-moi au {} le soir.", "Tél. {}",
-                           "joignable au {}."]),
-    ("nir", make_nir, ["Mon numéro de sécurité sociale est le {}.", "NIR : {}",
-                       "(numéro de sécu {})", "ma carte vitale porte le numéro {}."]),
-    ("iban", make_iban, ["Pour un remboursement, mon IBAN : {}.", "RIB {} merci",
-                         "versez la somme sur le compte {}."]),
-    ("address", make_address, ["J'habite au {}.", "Adresse : {}", "je vis {} depuis vingt ans.",
-                               "Réunion publique au {} samedi."]),
-    ("person", make_name, ["Je m'appelle {}.", "{}, retraité, habitant du quartier.",
-                           "Signé : {}", "Cordialement, {}", "J'en ai parlé avec {} hier.",
-                           "Mon voisin {} est d'accord.", "Comme le dit {}, il faut agir."]),
-    ("birth_date", make_birth_date, ["Je suis né le {}.", "née le {}, je suis retraitée.",
-                                     "Date de naissance : {}"]),
-    ("health", lambda rng: rng.choice(HEALTH), ["Personnellement, {}.", "{} et je paie cher.",
-                                                 "Depuis dix ans {}."]),
+    (
+        "email",
+        make_email,
+        ["Vous pouvez me joindre à {}.", "Contact : {}", "mon mail {} si besoin.", "Écrivez-moi ({}) pour en parler."],
+    ),
+    ("phone", make_phone, ["Mon téléphone : {}.", "Appelez-moi au {} le soir.", "Tél. {}", "joignable au {}."]),
+    (
+        "nir",
+        make_nir,
+        [
+            "Mon numéro de sécurité sociale est le {}.",
+            "NIR : {}",
+            "(numéro de sécu {})",
+            "ma carte vitale porte le numéro {}.",
+        ],
+    ),
+    ("iban", make_iban, ["Pour un remboursement, mon IBAN : {}.", "RIB {} merci", "versez la somme sur le compte {}."]),
+    (
+        "address",
+        make_address,
+        ["J'habite au {}.", "Adresse : {}", "je vis {} depuis vingt ans.", "Réunion publique au {} samedi."],
+    ),
+    (
+        "person",
+        make_name,
+        [
+            "Je m'appelle {}.",
+            "{}, retraité, habitant du quartier.",
+            "Signé : {}",
+            "Cordialement, {}",
+            "J'en ai parlé avec {} hier.",
+            "Mon voisin {} est d'accord.",
+            "Comme le dit {}, il faut agir.",
+        ],
+    ),
+    ("birth_date", make_birth_date, ["Je suis né le {}.", "née le {}, je suis retraitée.", "Date de naissance : {}"]),
+    ("health", lambda rng: rng.choice(HEALTH), ["Personnellement, {}.", "{} et je paie cher.", "Depuis dix ans {}."]),
 ]
 
 
@@ -217,8 +329,10 @@ def main() -> int:
         print(f"  recall {kind:<11} {found[kind] / total[kind]:.3f}  ({found[kind]}/{total[kind]})")
     structured = sum(found[k] for k in STRUCTURED) / sum(total[k] for k in STRUCTURED)
     print(f"  recall structured identifiers (email, phone, nir, iban): {structured:.3f}")
-    print(f"  precision overall {tp / (tp + fp):.3f}  (tp {tp}, other detections {fp}: "
-          f"{dict(Counter(t for t, _, _ in false_positives))})")
+    print(
+        f"  precision overall {tp / (tp + fp):.3f}  (tp {tp}, other detections {fp}: "
+        f"{dict(Counter(t for t, _, _ in false_positives))})"
+    )
     for kind, surface, context in false_positives[:25]:
         print(f"    not inserted: {kind:<9} {surface!r:<32} …{context!r}")
 
@@ -227,8 +341,10 @@ def main() -> int:
     spans = detect_many(negatives)
     flagged = Counter(s.type for row in spans for s in row)
     n_flagged = sum(1 for row in spans if row)
-    print(f"untouched answers: {len(negatives)}; {n_flagged} with a detection "
-          f"({n_flagged / len(negatives):.2%}); by type {dict(flagged)}")
+    print(
+        f"untouched answers: {len(negatives)}; {n_flagged} with a detection "
+        f"({n_flagged / len(negatives):.2%}); by type {dict(flagged)}"
+    )
     for row in [r for r in spans if r][:30]:
         print("    " + "; ".join(f"{s.type}: {s.text!r}" for s in row))
 

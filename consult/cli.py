@@ -16,8 +16,12 @@ def _create_app(*_args, **_kwargs) -> Flask:
 
 
 def main() -> None:
-    cli = FlaskGroup(create_app=_create_app, add_version_option=False, load_dotenv=False,
-                     help="Administration de la plateforme de consultation (DNS).")
+    cli = FlaskGroup(
+        create_app=_create_app,
+        add_version_option=False,
+        load_dotenv=False,
+        help="Administration de la plateforme de consultation (DNS).",
+    )
     cli.main(prog_name="consult")
 
 
@@ -83,8 +87,15 @@ def create_user(email: str, pseudonym: str, role: str, password: str) -> None:
 
     session = get_session()
     try:
-        user = register_user(session=session, email=email, pseudonym=pseudonym, password=password, consent=True,
-                             min_password_length=current_app.config["PASSWORD_MIN_LENGTH"], role=role)
+        user = register_user(
+            session=session,
+            email=email,
+            pseudonym=pseudonym,
+            password=password,
+            consent=True,
+            min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
+            role=role,
+        )
     except ValidationFailed as exc:
         for field, message in exc.errors.items():
             click.echo(f"Erreur ({field}) : {message}", err=True)
@@ -132,7 +143,9 @@ def _phases(values: tuple[str, ...]):
         if len(parts) != 3:
             raise click.BadParameter(f"« {value} » : attendu titre|début|fin", param_hint="--phase")
         title, starts, ends = (part.strip() for part in parts)
-        phases.append(PhaseInput(title=title, starts_at=parse_local_datetime(starts), ends_at=parse_local_datetime(ends)))
+        phases.append(
+            PhaseInput(title=title, starts_at=parse_local_datetime(starts), ends_at=parse_local_datetime(ends))
+        )
     return phases
 
 
@@ -150,8 +163,10 @@ def consultation_list() -> None:
 
     for status, consultations in list_consultations(session=get_session()).items():
         for consultation in consultations:
-            click.echo(f"{status:<9} {consultation.slug:<40} {consultation.opens_at:%Y-%m-%d} → "
-                       f"{consultation.closes_at:%Y-%m-%d}  modération {consultation.moderation}  {consultation.title}")
+            click.echo(
+                f"{status:<9} {consultation.slug:<40} {consultation.opens_at:%Y-%m-%d} → "
+                f"{consultation.closes_at:%Y-%m-%d}  modération {consultation.moderation}  {consultation.title}"
+            )
 
 
 @consultation_group.command("create", help="Créer une consultation.")
@@ -165,7 +180,9 @@ def consultation_list() -> None:
 @click.option("--moderation", type=click.Choice(["pre", "post"]), default="post", show_default=True)
 @click.option("--phase", "phase_values", multiple=True, help=_PHASE_HELP)
 @with_appcontext
-def consultation_create(slug, title, summary, question, opens, closes, description_file, moderation, phase_values) -> None:
+def consultation_create(
+    slug, title, summary, question, opens, closes, description_file, moderation, phase_values
+) -> None:
     from consult.consultations.forms import parse_local_datetime
     from consult.consultations.services import create_consultation
     from consult.db import get_session
@@ -174,10 +191,17 @@ def consultation_create(slug, title, summary, question, opens, closes, descripti
     session = get_session()
     try:
         consultation = create_consultation(
-            session=session, slug=slug, title=title, summary=summary, question=question,
-            opens_at=parse_local_datetime(opens), closes_at=parse_local_datetime(closes),
-            description=description_file.read() if description_file else "", moderation=moderation,
-            phases=_phases(phase_values), validate=True,
+            session=session,
+            slug=slug,
+            title=title,
+            summary=summary,
+            question=question,
+            opens_at=parse_local_datetime(opens),
+            closes_at=parse_local_datetime(closes),
+            description=description_file.read() if description_file else "",
+            moderation=moderation,
+            phases=_phases(phase_values),
+            validate=True,
         )
     except ValidationFailed as exc:
         _report_errors(exc)
@@ -192,12 +216,16 @@ def consultation_create(slug, title, summary, question, opens, closes, descripti
 @click.option("--summary")
 @click.option("--question")
 @click.option("--opens", "opens", help="Ouverture, AAAA-MM-JJ[THH:MM] (heure de Paris).")
-@click.option("--closes", "closes", help="Clôture, AAAA-MM-JJ[THH:MM] (heure de Paris) ; une date passée clôt la consultation.")
+@click.option(
+    "--closes", "closes", help="Clôture, AAAA-MM-JJ[THH:MM] (heure de Paris) ; une date passée clôt la consultation."
+)
 @click.option("--description-file", type=click.File(encoding="utf-8"))
 @click.option("--moderation", type=click.Choice(["pre", "post"]))
 @click.option("--phase", "phase_values", multiple=True, help=_PHASE_HELP)
 @with_appcontext
-def consultation_edit(slug, new_slug, title, summary, question, opens, closes, description_file, moderation, phase_values) -> None:
+def consultation_edit(
+    slug, new_slug, title, summary, question, opens, closes, description_file, moderation, phase_values
+) -> None:
     from consult.consultations.forms import parse_local_datetime
     from consult.consultations.services import get_consultation, update_consultation
     from consult.db import get_session
@@ -208,15 +236,25 @@ def consultation_edit(slug, new_slug, title, summary, question, opens, closes, d
     if consultation is None:
         click.echo(f"Erreur : aucune consultation « {slug} ».", err=True)
         raise SystemExit(1)
-    fields = {"slug": new_slug, "title": title, "summary": summary, "question": question, "moderation": moderation,
-              "description": description_file.read() if description_file else None}
+    fields = {
+        "slug": new_slug,
+        "title": title,
+        "summary": summary,
+        "question": question,
+        "moderation": moderation,
+        "description": description_file.read() if description_file else None,
+    }
     fields = {key: value for key, value in fields.items() if value is not None}
     for key, value in (("opens_at", opens), ("closes_at", closes)):
         if value is not None:
             fields[key] = parse_local_datetime(value)
     try:
-        update_consultation(session=session, consultation=consultation, fields=fields,
-                            phases=_phases(phase_values) if phase_values else None)
+        update_consultation(
+            session=session,
+            consultation=consultation,
+            fields=fields,
+            phases=_phases(phase_values) if phase_values else None,
+        )
     except ValidationFailed as exc:
         _report_errors(exc)
     session.commit()

@@ -20,13 +20,24 @@ class Conflict(Exception):
 
 
 ERROR_TEXTS = {
-    400: (_l("Requête invalide"), _l("La requête n'a pas pu être comprise. Si vous avez envoyé un formulaire, la page a peut-être expiré : rechargez-la et réessayez.")),
+    400: (
+        _l("Requête invalide"),
+        _l(
+            "La requête n'a pas pu être comprise. Si vous avez envoyé un formulaire, la page a peut-être expiré : rechargez-la et réessayez."
+        ),
+    ),
     403: (_l("Accès refusé"), _l("Vous n'avez pas les droits nécessaires pour accéder à cette page.")),
-    404: (_l("Page non trouvée"), _l("La page que vous cherchez est introuvable. Excusez-nous pour la gêne occasionnée.")),
+    404: (
+        _l("Page non trouvée"),
+        _l("La page que vous cherchez est introuvable. Excusez-nous pour la gêne occasionnée."),
+    ),
     405: (_l("Méthode non autorisée"), _l("Cette adresse ne permet pas cette action.")),
     409: (_l("Action impossible"), _l("Cette action n'est pas possible dans l'état actuel.")),
     413: (_l("Envoi trop volumineux"), _l("Les données envoyées dépassent la taille autorisée.")),
-    429: (_l("Trop de requêtes"), _l("Vous avez effectué trop de requêtes en peu de temps. Patientez quelques minutes puis réessayez.")),
+    429: (
+        _l("Trop de requêtes"),
+        _l("Vous avez effectué trop de requêtes en peu de temps. Patientez quelques minutes puis réessayez."),
+    ),
     500: (_l("Erreur inattendue"), _l("Désolé, le service rencontre un problème. Nous travaillons à le résoudre.")),
 }
 
@@ -40,7 +51,9 @@ def handle_http_exception(exc: HTTPException):
     code = exc.code or 500
     detail = None
     if code == 400 and exc.description and "CSRF" in str(exc.description):
-        detail = _l("Le jeton de sécurité du formulaire a expiré ou manque. Rechargez la page puis renvoyez le formulaire.")
+        detail = _l(
+            "Le jeton de sécurité du formulaire a expiré ou manque. Rechargez la page puis renvoyez le formulaire."
+        )
     body, status = render_error(code if code in ERROR_TEXTS else 500, detail)
     headers = {}
     if code == 405 and getattr(exc, "valid_methods", None):

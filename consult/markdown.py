@@ -7,8 +7,29 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 _parser = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "a", "h2", "h3", "h4", "blockquote", "code", "pre",
-         "table", "thead", "tbody", "tr", "th", "td", "hr"}
+_TAGS = {
+    "p",
+    "br",
+    "strong",
+    "em",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "h2",
+    "h3",
+    "h4",
+    "blockquote",
+    "code",
+    "pre",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "hr",
+}
 
 
 def render_markdown(text: str) -> Markup:

@@ -6,7 +6,18 @@ import enum
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Float, ForeignKey, Index, Integer, Text, UniqueConstraint, text
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 # Deterministic constraint names, so Alembic autogenerate and batch mode on SQLite agree.
@@ -21,6 +32,13 @@ SQLModel.metadata.naming_convention = {
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _cascade_fk(target: str, *, nullable: bool = False, index: bool = False, primary_key: bool = False) -> Column:
+    """An integer foreign key whose rows go when the row they point to is deleted."""
+    return Column(
+        Integer, ForeignKey(target, ondelete="CASCADE"), nullable=nullable, index=index, primary_key=primary_key
+    )
 
 
 def _datetime_column(*, nullable: bool = False, index: bool = False) -> Column:
@@ -124,7 +142,7 @@ class ConsultationPhase(SQLModel, table=True):
     """A dated step of a consultation (e.g. contributions, votes, synthesis)."""
 
     id: int | None = Field(default=None, primary_key=True)
-    consultation_id: int = Field(sa_column=Column(Integer, ForeignKey("consultation.id", ondelete="CASCADE"), nullable=False, index=True))
+    consultation_id: int = Field(sa_column=_cascade_fk("consultation.id", nullable=False, index=True))
     position: int = Field(default=0)
     title: str = Field(max_length=120)
     description: str = Field(default="", max_length=500)
@@ -180,7 +198,9 @@ class Contribution(SQLModel, table=True):
         # French full-text search on PostgreSQL (stemmed: "donnée" finds "données"); the list query repeats
         # this exact expression (SEARCH_VECTOR_SQL, in contributions.listing) so the planner can use the index.
         # SQLite has no such index: it falls back to LIKE.
-        Index("ix_contribution_search_fr", text(SEARCH_VECTOR_SQL), postgresql_using="gin").ddl_if(dialect="postgresql"),
+        Index("ix_contribution_search_fr", text(SEARCH_VECTOR_SQL), postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -212,7 +232,7 @@ class Contribution(SQLModel, table=True):
 class ContributionPrinciple(SQLModel, table=True):
     """An ethical principle attached to a contribution, by its author, the NLP or a moderator."""
 
-    contribution_id: int = Field(sa_column=Column(Integer, ForeignKey("contribution.id", ondelete="CASCADE"), primary_key=True))
+    contribution_id: int = Field(sa_column=_cascade_fk("contribution.id", primary_key=True))
     principle_id: str = Field(foreign_key="principle.id", primary_key=True, max_length=4)
     source: str = Field(default=LabelSource.AUTHOR, max_length=10, primary_key=True)
     score: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
@@ -227,7 +247,7 @@ class Vote(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    contribution_id: int = Field(sa_column=Column(Integer, ForeignKey("contribution.id", ondelete="CASCADE"), nullable=False))
+    contribution_id: int = Field(sa_column=_cascade_fk("contribution.id", nullable=False))
     user_id: int = Field(foreign_key="user.id", index=True)
     value: int
     created_at: datetime = Field(default_factory=utcnow, sa_column=_datetime_column())
@@ -247,7 +267,7 @@ class Comment(SQLModel, table=True):
     __table_args__ = (Index("ix_comment_thread", "contribution_id", "parent_id", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    contribution_id: int = Field(sa_column=Column(Integer, ForeignKey("contribution.id", ondelete="CASCADE"), nullable=False))
+    contribution_id: int = Field(sa_column=_cascade_fk("contribution.id", nullable=False))
     author_id: int = Field(foreign_key="user.id", index=True)
     parent_id: int | None = Field(default=None, foreign_key="comment.id")
     body: str = Field(sa_column=Column(Text, nullable=False))
@@ -262,17 +282,32 @@ class Flag(SQLModel, table=True):
 
     __table_args__ = (
         # One flag per user and target; partial indexes because NULLs never collide in a plain UNIQUE.
-        Index("uq_flag_user_contribution", "user_id", "contribution_id", unique=True,
-              sqlite_where=text("contribution_id IS NOT NULL"), postgresql_where=text("contribution_id IS NOT NULL")),
-        Index("uq_flag_user_comment", "user_id", "comment_id", unique=True,
-              sqlite_where=text("comment_id IS NOT NULL"), postgresql_where=text("comment_id IS NOT NULL")),
+        Index(
+            "uq_flag_user_contribution",
+            "user_id",
+            "contribution_id",
+            unique=True,
+            sqlite_where=text("contribution_id IS NOT NULL"),
+            postgresql_where=text("contribution_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_flag_user_comment",
+            "user_id",
+            "comment_id",
+            unique=True,
+            sqlite_where=text("comment_id IS NOT NULL"),
+            postgresql_where=text("comment_id IS NOT NULL"),
+        ),
         CheckConstraint("(contribution_id IS NULL) <> (comment_id IS NULL)", name="one_target"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True)
-    contribution_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("contribution.id", ondelete="CASCADE"), nullable=True, index=True))
-    comment_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("comment.id", ondelete="CASCADE"), nullable=True, index=True))
+    contribution_id: int | None = Field(
+        default=None,
+        sa_column=_cascade_fk("contribution.id", nullable=True, index=True),
+    )
+    comment_id: int | None = Field(default=None, sa_column=_cascade_fk("comment.id", nullable=True, index=True))
     reason: str = Field(max_length=30)
     details: str = Field(default="", max_length=1000)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_datetime_column())

@@ -28,8 +28,7 @@ PLACEHOLDERS = {
 }
 
 # When two detections overlap, the more specific (checksummed, structured) one wins.
-_PRIORITY = {t: i for i, t in enumerate(("email", "iban", "nir", "phone", "birth_date", "address",
-                                         "health", "person"))}
+_PRIORITY = {t: i for i, t in enumerate(("email", "iban", "nir", "phone", "birth_date", "address", "health", "person"))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +46,16 @@ class Span:
 # Accent-insensitive patterns: written in plain ASCII, compiled with accent classes, so they match
 # the original text directly (building a folded copy alone cost ~0.5 s on 30,000 answers).
 
-_ACCENTS = {"a": "[aàâä]", "e": "[eéèêë]", "i": "[iîï]", "o": "[oôö]", "u": "[uùûü]", "c": "[cç]",
-            "'": "['’]", " ": r"\s"}
+_ACCENTS = {
+    "a": "[aàâä]",
+    "e": "[eéèêë]",
+    "i": "[iîï]",
+    "o": "[oôö]",
+    "u": "[uùûü]",
+    "c": "[cç]",
+    "'": "['’]",
+    " ": r"\s",
+}
 
 
 def _accent_insensitive(pattern: str) -> re.Pattern[str]:
@@ -91,8 +98,24 @@ _NIR_CANDIDATE = re.compile(r"(?<![\w])[1-478](?:[ .\-]?[0-9AaBb]){14}(?![\w])(?
 _NIR_SHAPE = re.compile(r"[1-478]\d{2}(?:0[1-9]|1[0-2]|[2-9]\d)(?:\d{2}|2[AB])\d{6}\d{2}")
 
 _IBAN_CANDIDATE = re.compile(r"(?<![\w])[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]){11,30}(?![\w])")
-_IBAN_LENGTHS = {"FR": 27, "MC": 27, "IT": 27, "DE": 22, "GB": 22, "BE": 16, "ES": 24, "LU": 20,
-                 "CH": 21, "NL": 18, "PT": 25, "AT": 20, "IE": 22, "PL": 28, "GR": 27, "DK": 18}
+_IBAN_LENGTHS = {
+    "FR": 27,
+    "MC": 27,
+    "IT": 27,
+    "DE": 22,
+    "GB": 22,
+    "BE": 16,
+    "ES": 24,
+    "LU": 20,
+    "CH": 21,
+    "NL": 18,
+    "PT": 25,
+    "AT": 20,
+    "IE": 22,
+    "PL": 28,
+    "GR": 27,
+    "DK": 18,
+}
 
 _SEP = re.compile(r"[ .\-]")
 # Cheap prefilters: most answers hold no digit run and no "@", so the costlier patterns are skipped.
@@ -158,39 +181,76 @@ def _ibans(text: str) -> Iterable[tuple[int, int, str]]:
 # Addresses and dates of birth
 
 # Street types that are not also everyday words: any street name may follow.
-_STREET_PLAIN = (r"rue|avenue|av\.|bd|boulevard|impasse|all[ée]e|quai|square|faubourg|fbg|"
-                 r"lotissement|r[ée]sidence|lieu-dit|chauss[ée]e|esplanade|ruelle|sente|venelle")
+_STREET_PLAIN = (
+    r"rue|avenue|av\.|bd|boulevard|impasse|all[ée]e|quai|square|faubourg|fbg|"
+    r"lotissement|r[ée]sidence|lieu-dit|chauss[ée]e|esplanade|ruelle|sente|venelle"
+)
 # Street types that are everyday words ("1 place de parking"): the name must be capitalised.
-_STREET_AMBIGUOUS = (r"place|route|chemin|cours|passage|voie|cit[ée]|mail|villa|promenade|hameau|"
-                     r"sentier|mont[ée]e|traverse|parvis|rond-point|domaine|clos")
+_STREET_AMBIGUOUS = (
+    r"place|route|chemin|cours|passage|voie|cit[ée]|mail|villa|promenade|hameau|"
+    r"sentier|mont[ée]e|traverse|parvis|rond-point|domaine|clos"
+)
 _PARTICLES = r"(?:(?:de|du|des|la|le|les|d'|l'|d’|l’|saint|sainte|st|ste)\s*)"
 _CAP = r"[A-ZÀ-Ý][\w'’\-]*"
 _WORD = r"[\w'’\-]+"
 # A postcode followed by a unit is an amount ("15000 Euros"), not a city.
-_UNITS = (r"(?i:euros?|eur|francs?|dollars?|km|kms|kilom\w*|m|kg|kw\w*|tonnes?|litres?|habitants?|"
-          r"personnes?|emplois?|ans|mois|jours?|heures?|foyers?|salari\w+|[eé]l[eè]ves|milliards?|"
-          r"millions?|voitures?|v[eé]hicules?|familles?|logements?|postes?|hectares?|ha|agents?)\b")
-_POSTCODE_CITY = (r"(?<![\d\w])(?:0[1-9]|[1-8]\d|9[0-5]|97[1-6]|2[AB])\d{3}(?!\d)"
-                  r"\s+(?!" + _UNITS + ")" + _CAP
-                  + r"(?:[\s\-](?:(?:sur|sous|en|le|la|les|de|du|l[eè]s|aux?)[\s\-])?" + _CAP
-                  + r"){0,3}(?:\s+cedex(?:\s?\d{1,2})?)?")
+_UNITS = (
+    r"(?i:euros?|eur|francs?|dollars?|km|kms|kilom\w*|m|kg|kw\w*|tonnes?|litres?|habitants?|"
+    r"personnes?|emplois?|ans|mois|jours?|heures?|foyers?|salari\w+|[eé]l[eè]ves|milliards?|"
+    r"millions?|voitures?|v[eé]hicules?|familles?|logements?|postes?|hectares?|ha|agents?)\b"
+)
+_POSTCODE_CITY = (
+    r"(?<![\d\w])(?:0[1-9]|[1-8]\d|9[0-5]|97[1-6]|2[AB])\d{3}(?!\d)"
+    r"\s+(?!"
+    + _UNITS
+    + ")"
+    + _CAP
+    + r"(?:[\s\-](?:(?:sur|sous|en|le|la|les|de|du|l[eè]s|aux?)[\s\-])?"
+    + _CAP
+    + r"){0,3}(?:\s+cedex(?:\s?\d{1,2})?)?"
+)
 _STREET_NUMBER = r"(?<![\w,.])\d{1,4}\s?(?:bis|ter|quater|[abAB])?,?\s+"
 _ADDRESS = re.compile(
     "(?:"
-    + _STREET_NUMBER + "(?i:" + _STREET_PLAIN + r")\s+" + _PARTICLES + r"{0,2}" + _WORD
-    + r"(?:\s+" + _PARTICLES + r"{0,2}" + _CAP + r"){0,4}"
+    + _STREET_NUMBER
+    + "(?i:"
+    + _STREET_PLAIN
+    + r")\s+"
+    + _PARTICLES
+    + r"{0,2}"
+    + _WORD
+    + r"(?:\s+"
+    + _PARTICLES
+    + r"{0,2}"
+    + _CAP
+    + r"){0,4}"
     + "|"
-    + _STREET_NUMBER + "(?i:" + _STREET_AMBIGUOUS + r")\s+" + _PARTICLES + r"{0,2}" + _CAP
-    + r"(?:\s+" + _PARTICLES + r"{0,2}" + _CAP + r"){0,4}"
+    + _STREET_NUMBER
+    + "(?i:"
+    + _STREET_AMBIGUOUS
+    + r")\s+"
+    + _PARTICLES
+    + r"{0,2}"
+    + _CAP
+    + r"(?:\s+"
+    + _PARTICLES
+    + r"{0,2}"
+    + _CAP
+    + r"){0,4}"
     + ")"
-    + r"(?:,?\s+(?:" + _POSTCODE_CITY + "))?"
-    + "|" + _POSTCODE_CITY
+    + r"(?:,?\s+(?:"
+    + _POSTCODE_CITY
+    + "))?"
+    + "|"
+    + _POSTCODE_CITY
 )
 
 _MONTHS = r"janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre"
-_DATE = (r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:19|20)?\d{2}(?!\d)"
-         r"|(?:1er|\d{1,2})\s+(?:" + _MONTHS + r")\s+(?:19|20)\d{2}"
-         r"|(?:19|20)\d{2}(?!\d))")
+_DATE = (
+    r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:19|20)?\d{2}(?!\d)"
+    r"|(?:1er|\d{1,2})\s+(?:" + _MONTHS + r")\s+(?:19|20)\d{2}"
+    r"|(?:19|20)\d{2}(?!\d))"
+)
 # The span is the date only; the trigger stays readable in the redacted text.
 _BIRTH_DATE = _accent_insensitive(
     r"\b(?:nee?s?|ne\(e\)|nee?\s?\(?e?\)?)\s+(?:le|en)\s+(?P<x>" + _DATE + ")"
@@ -229,24 +289,45 @@ _CONDITION = (
     r"antidepresseur\w*|anxiolytique\w*|neuroleptique\w*|insuline|allergi\w*|allergique\w*|"
     r"arret maladie|mi-temps therapeutique|psychiatrique\w*|hospitalise\w*)"
 )
-_FILLER = (r"(?:(?:de|du|des|un|une|le|la|les|moi-meme|moi meme|aussi|egalement|ete|eu|atteinte?s?|"
-           r"tres|gravement|lourdement|severement|diagnostiquee?s?|en|porteu(?:r|se)|reconnue?s?|"
-           r"sous|avec|traitee?s?|pour|suivie?s?|soignee?s?|operee?s?|devenue?s?|reste|restee?s?|"
-           r"depuis \d+ ans|depuis l'enfance|type [12i]+|un grave|une grave|lourd)\s+|(?:d|l)'\s*)")
-_SELF = (r"(?:je suis|j'ai|je souffre|je vis avec|je me soigne|je prends|j'etais|j'avais|je fais|"
-         r"j'ai fait|j'ai subi|j'ai eu|on m'a diagnostique|on m'a detecte|je me bats contre|"
-         r"je lutte contre|je survis|je suis sorti d?e?|etant moi-meme)")
-_RELATIVE = (r"(?:mon|ma|mes|notre|nos|(?:j'ai|nous avons)\s+(?:un|une|deux|trois|des))\s+"
-             r"(?:propres?\s+)?(?:fils|filles?|enfants?|mari|femme|"
-             r"epouse|epoux|conjointe?|compagne|compagnon|pere|mere|parents|frere|soeur|sœur|"
-             r"grand-mere|grand-pere|grands-parents|bebe|petite?-(?:fils|fille)|belle-mere|beau-pere)")
-_RELATIVE_VERB = (r"(?:(?:qui\s+)?(?:est|sont|a|ont|souffre|souffrent|vit avec|vivent avec|etait|"
-                  r"avait|etaient|avaient|est decedee? d?e?|est morte? d?e?)\s+)?")
+_FILLER = (
+    r"(?:(?:de|du|des|un|une|le|la|les|moi-meme|moi meme|aussi|egalement|ete|eu|atteinte?s?|"
+    r"tres|gravement|lourdement|severement|diagnostiquee?s?|en|porteu(?:r|se)|reconnue?s?|"
+    r"sous|avec|traitee?s?|pour|suivie?s?|soignee?s?|operee?s?|devenue?s?|reste|restee?s?|"
+    r"depuis \d+ ans|depuis l'enfance|type [12i]+|un grave|une grave|lourd)\s+|(?:d|l)'\s*)"
+)
+_SELF = (
+    r"(?:je suis|j'ai|je souffre|je vis avec|je me soigne|je prends|j'etais|j'avais|je fais|"
+    r"j'ai fait|j'ai subi|j'ai eu|on m'a diagnostique|on m'a detecte|je me bats contre|"
+    r"je lutte contre|je survis|je suis sorti d?e?|etant moi-meme)"
+)
+_RELATIVE = (
+    r"(?:mon|ma|mes|notre|nos|(?:j'ai|nous avons)\s+(?:un|une|deux|trois|des))\s+"
+    r"(?:propres?\s+)?(?:fils|filles?|enfants?|mari|femme|"
+    r"epouse|epoux|conjointe?|compagne|compagnon|pere|mere|parents|frere|soeur|sœur|"
+    r"grand-mere|grand-pere|grands-parents|bebe|petite?-(?:fils|fille)|belle-mere|beau-pere)"
+)
+_RELATIVE_VERB = (
+    r"(?:(?:qui\s+)?(?:est|sont|a|ont|souffre|souffrent|vit avec|vivent avec|etait|"
+    r"avait|etaient|avaient|est decedee? d?e?|est morte? d?e?)\s+)?"
+)
 _HEALTH = _accent_insensitive(
-    r"\b(?:" + _SELF + r"\s+" + _FILLER + "{0,4}"
-    + r"|(?:mon|ma|mes)\s+(?:propres?\s+)?(?=(?!malade)" + _CONDITION + ")"
-    + r"|" + _RELATIVE + r"\s+" + _RELATIVE_VERB + _FILLER + "{0,4}"
-    + r")" + _CONDITION + r"\b"
+    r"\b(?:"
+    + _SELF
+    + r"\s+"
+    + _FILLER
+    + "{0,4}"
+    + r"|(?:mon|ma|mes)\s+(?:propres?\s+)?(?=(?!malade)"
+    + _CONDITION
+    + ")"
+    + r"|"
+    + _RELATIVE
+    + r"\s+"
+    + _RELATIVE_VERB
+    + _FILLER
+    + "{0,4}"
+    + r")"
+    + _CONDITION
+    + r"\b"
 )
 
 
@@ -258,17 +339,50 @@ def _health(text: str) -> Iterable[tuple[int, int, str]]:
 # ------------------------------------------------------------------------------
 # Person names: titles by rule, other names by spaCy NER on short windows that may hold one.
 
-_TITLE = (r"(?:M\.|Mr\.?|MM\.|Mme|Mmes|Mlle|Melle|Dr\.?|Docteure?|Pr\.?|Professeure?|Me|Ma[îi]tre|"
-          r"Monsieur|Madame|Mademoiselle)")
+_TITLE = (
+    r"(?:M\.|Mr\.?|MM\.|Mme|Mmes|Mlle|Melle|Dr\.?|Docteure?|Pr\.?|Professeure?|Me|Ma[îi]tre|"
+    r"Monsieur|Madame|Mademoiselle)"
+)
 # Words that follow a title without being a name ("Monsieur le Président", "Madame la Ministre").
-_ROLE_WORDS = {"le", "la", "les", "l", "president", "presidente", "ministre", "maire", "depute",
-               "deputee", "senateur", "senatrice", "prefet", "prefete", "directeur", "directrice",
-               "premier", "premiere", "secretaire", "juge", "procureur", "commissaire", "macron"}
+_ROLE_WORDS = {
+    "le",
+    "la",
+    "les",
+    "l",
+    "president",
+    "presidente",
+    "ministre",
+    "maire",
+    "depute",
+    "deputee",
+    "senateur",
+    "senatrice",
+    "prefet",
+    "prefete",
+    "directeur",
+    "directrice",
+    "premier",
+    "premiere",
+    "secretaire",
+    "juge",
+    "procureur",
+    "commissaire",
+    "macron",
+}
 _NAME_TOKEN = r"(?:[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)*|[A-ZÀ-Ý]{2,}(?:-[A-ZÀ-Ý]{2,})*)"
 _NAME_PARTICLE = r"(?:(?:[Dd]e|[Dd]u|[Dd]es|[Dd]e [Ll]a|[Ll]e|[Ll]a|[Vv]an|[Vv]on)\s+|[Dd]['’]\s?)"
 _TITLED_NAME = re.compile(
-    r"(?<![\w.])" + _TITLE + r"\s+(?P<name>" + _NAME_PARTICLE + "?" + _NAME_TOKEN
-    + r"(?:\s+" + _NAME_PARTICLE + "?" + _NAME_TOKEN + r"){0,2})"
+    r"(?<![\w.])"
+    + _TITLE
+    + r"\s+(?P<name>"
+    + _NAME_PARTICLE
+    + "?"
+    + _NAME_TOKEN
+    + r"(?:\s+"
+    + _NAME_PARTICLE
+    + "?"
+    + _NAME_TOKEN
+    + r"){0,2})"
 )
 # "Prénom NOM", the administrative way of writing a name; the model misses most of them.
 _FIRST_LAST = re.compile(
@@ -279,22 +393,122 @@ _FIRST_LAST = re.compile(
 # Title-case or upper-case word; used to decide where NER is worth running.
 _CAPITALISED = re.compile(r"(?<![\w'’])[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)*(?![\w])")
 _SENTENCE_END = re.compile(r"(?:^|[.!?:;|\n\r\"«»()\[\]•*–—\-/]|\d)\s*$")
-_NAME_PARTICLES = {"de", "du", "des", "la", "le", "d'", "d’", "van", "von", "der", "den", "di",
-                   "da", "del", "ben", "el", "al", "y"}
+_NAME_PARTICLES = {
+    "de",
+    "du",
+    "des",
+    "la",
+    "le",
+    "d'",
+    "d’",
+    "van",
+    "von",
+    "der",
+    "den",
+    "di",
+    "da",
+    "del",
+    "ben",
+    "el",
+    "al",
+    "y",
+}
 # French first names that are also dictionary words: must not veto a name (my own list).
-_NAME_WORDS = {"pierre", "jean", "marie", "rose", "marc", "blanche", "claire", "olivier", "laure",
-               "aurore", "pascal", "gilles", "amandine", "romain", "marine", "veronique", "denis",
-               "serge", "benoit", "clement", "constance", "prudence", "jade", "fleur", "violette",
-               "marguerite", "capucine", "charlotte", "garance", "rene", "martin", "france", "paul",
-               "luc", "victor", "louise", "julie", "guy", "yves", "leon", "eve"}
+_NAME_WORDS = {
+    "pierre",
+    "jean",
+    "marie",
+    "rose",
+    "marc",
+    "blanche",
+    "claire",
+    "olivier",
+    "laure",
+    "aurore",
+    "pascal",
+    "gilles",
+    "amandine",
+    "romain",
+    "marine",
+    "veronique",
+    "denis",
+    "serge",
+    "benoit",
+    "clement",
+    "constance",
+    "prudence",
+    "jade",
+    "fleur",
+    "violette",
+    "marguerite",
+    "capucine",
+    "charlotte",
+    "garance",
+    "rene",
+    "martin",
+    "france",
+    "paul",
+    "luc",
+    "victor",
+    "louise",
+    "julie",
+    "guy",
+    "yves",
+    "leon",
+    "eve",
+}
 # Frequent capitalised words of public debate that are never a person: no NER needed for them.
-_NOT_NAMES = {"france", "europe", "etat", "etats", "unis", "union", "europeenne", "republique",
-              "gouvernement", "assemblee", "nationale", "senat", "paris", "allemagne", "chine",
-              "afrique", "inde", "amerique", "russie", "bretagne", "corse", "ile", "francais",
-              "francaise", "ue", "internet", "dieu", "macron", "edf", "sncf", "gilets", "jaunes",
-              "conseil", "constitution", "smic", "nation", "outre", "mer", "oui", "non", "ok",
-              # diseases named after people belong to the health span, not to a person
-              "parkinson", "alzheimer", "crohn", "charcot", "lyme", "hodgkin", "asperger"}
+_NOT_NAMES = {
+    "france",
+    "europe",
+    "etat",
+    "etats",
+    "unis",
+    "union",
+    "europeenne",
+    "republique",
+    "gouvernement",
+    "assemblee",
+    "nationale",
+    "senat",
+    "paris",
+    "allemagne",
+    "chine",
+    "afrique",
+    "inde",
+    "amerique",
+    "russie",
+    "bretagne",
+    "corse",
+    "ile",
+    "francais",
+    "francaise",
+    "ue",
+    "internet",
+    "dieu",
+    "macron",
+    "edf",
+    "sncf",
+    "gilets",
+    "jaunes",
+    "conseil",
+    "constitution",
+    "smic",
+    "nation",
+    "outre",
+    "mer",
+    "oui",
+    "non",
+    "ok",
+    # diseases named after people belong to the health span, not to a person
+    "parkinson",
+    "alzheimer",
+    "crohn",
+    "charcot",
+    "lyme",
+    "hodgkin",
+    "asperger",
+}
 # Characters of context on each side of a candidate name. The model's CNN sees ~4 tokens each side,
 # so a short window loses little accuracy and keeps NER to a small fraction of the corpus.
 _WINDOW = 40
@@ -328,7 +542,7 @@ def _titled_names(text: str) -> Iterable[tuple[int, int, str]]:
 
 
 def _at_sentence_start(text: str, start: int) -> bool:
-    return bool(_SENTENCE_END.search(text[max(0, start - 3):start]))
+    return bool(_SENTENCE_END.search(text[max(0, start - 3) : start]))
 
 
 def _name_windows(text: str) -> list[tuple[int, int]]:
@@ -363,8 +577,7 @@ def _plausible_person(text: str, start: int, end: int) -> bool:
     lexicon = _lexicon()
     # Short capitals (TVA, CSG) are acronyms: they are no evidence of a name.
     unknown = [
-        t for t in names
-        if fold(t) not in lexicon and fold(t) not in _NOT_NAMES and not (t.isupper() and len(t) <= 4)
+        t for t in names if fold(t) not in lexicon and fold(t) not in _NOT_NAMES and not (t.isupper() and len(t) <= 4)
     ]
     if len(names) == 1:
         word = names[0]
@@ -413,6 +626,7 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 # ------------------------------------------------------------------------------
 # Public API
 
+
 def _resolve(text: str, found: Iterable[tuple[int, int, str]]) -> list[Span]:
     """Keep non-overlapping spans, preferring higher-priority types then longer ones; sort by start."""
     ranked = sorted(found, key=lambda f: (_PRIORITY[f[2]], -(f[1] - f[0]), f[0]))
@@ -437,9 +651,7 @@ def _rule_based(text: str) -> list[tuple[int, int, str]]:
     return [found for finder in finders for found in finder(text)]
 
 
-def detect_many(
-    texts: Sequence[str], *, names: bool = True, batch_size: int = 256
-) -> list[list[Span]]:
+def detect_many(texts: Sequence[str], *, names: bool = True, batch_size: int = 256) -> list[list[Span]]:
     """Return the personal-data spans of each text; NER for names runs batched on candidate windows."""
     texts = [t or "" for t in texts]
     found = [_rule_based(t) for t in texts]
@@ -462,7 +674,7 @@ def redact(text: str, spans: Sequence[Span] | None = None) -> str:
     for span in sorted(spans, key=lambda s: s.start):
         if span.start < position:  # overlapping input: the earlier span already covers it
             continue
-        out.append(text[position:span.start])
+        out.append(text[position : span.start])
         out.append(PLACEHOLDERS[span.type])
         position = span.end
     out.append(text[position:])

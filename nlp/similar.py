@@ -103,15 +103,13 @@ class SimilarityIndex(BaseEstimator):
         self.max_df = max_df
         self.random_state = random_state  # accepted for API symmetry: the index is deterministic
 
-    def _counts(
-        self, texts: Sequence[str], open_end: bool = False, prepared: bool = False
-    ) -> sp.csr_matrix:
+    def _counts(self, texts: Sequence[str], open_end: bool = False, prepared: bool = False) -> sp.csr_matrix:
         # One hashed block per analyzer: in "hybrid", columns [n_features, 2 n_features) are words.
         prepared = list(texts) if prepared else [prepare(t) for t in texts]
         blocks = [
-            HashingVectorizer(
-                analyzer=analyzer, n_features=self.n_features, alternate_sign=False, norm=None
-            ).transform(prepared)
+            HashingVectorizer(analyzer=analyzer, n_features=self.n_features, alternate_sign=False, norm=None).transform(
+                prepared
+            )
             for analyzer in _analyzers(self.analyzer, self.ngram, open_end)
         ]
         return sp.hstack(blocks, format="csr")
@@ -255,9 +253,7 @@ def _leaders(rows: np.ndarray, cols: np.ndarray, n: int) -> np.ndarray:
     return leader
 
 
-def find_duplicate_groups(
-    texts: Sequence[str], *, threshold: float | None = None, **index_params
-) -> list[list[int]]:
+def find_duplicate_groups(texts: Sequence[str], *, threshold: float | None = None, **index_params) -> list[list[int]]:
     """Group near-duplicate texts; each group lists indices ascending, so the first is the kept one.
 
     Texts equal after `prepare` are grouped; then each text joins the earliest kept text whose

@@ -33,7 +33,10 @@ def my_data():
     return Response(
         body,
         mimetype="application/json",
-        headers={"Content-Disposition": 'attachment; filename="mes-donnees-consultation.json"', "Cache-Control": "no-store"},
+        headers={
+            "Content-Disposition": 'attachment; filename="mes-donnees-consultation.json"',
+            "Cache-Control": "no-store",
+        },
     )
 
 
@@ -51,7 +54,10 @@ def delete():
         else:
             session.commit()
             logout_user()
-            flash(_("Votre compte a été supprimé. Vos contributions restent publiées sous un pseudonyme anonyme."), "success")
+            flash(
+                _("Votre compte a été supprimé. Vos contributions restent publiées sous un pseudonyme anonyme."),
+                "success",
+            )
             return redirect(url_for("pages.index"))
     else:
         errors = {"__all__": _("Le formulaire a expiré, recommencez.")}

@@ -39,7 +39,9 @@ def create():
         session = get_session()
         phases, phase_rows = parse_phases(request.form)
         try:
-            consultation = services.create_consultation(session=session, **consultation_fields(form), phases=phases, validate=True)
+            consultation = services.create_consultation(
+                session=session, **consultation_fields(form), phases=phases, validate=True
+            )
         except ValidationFailed as exc:
             errors = exc.errors
         else:
@@ -48,8 +50,9 @@ def create():
             return redirect(url_for("consultations.detail", slug=consultation.slug), 303)
     elif request.method == "POST":
         errors = {"__all__": _("Le formulaire a expiré : rechargez la page et renvoyez-le.")}
-    return render_template("admin/consultation_form.html", form=form, errors=errors, consultation=None,
-                           phase_rows=phase_rows), (422 if errors else 200)
+    return render_template(
+        "admin/consultation_form.html", form=form, errors=errors, consultation=None, phase_rows=phase_rows
+    ), (422 if errors else 200)
 
 
 @bp.route("/<slug>/modifier", methods=["GET", "POST"])
@@ -64,8 +67,9 @@ def edit(slug: str):
         phases, phase_rows = parse_phases(request.form)
         if form.validate_on_submit():
             try:
-                services.update_consultation(session=session, consultation=consultation,
-                                             fields=consultation_fields(form), phases=phases)
+                services.update_consultation(
+                    session=session, consultation=consultation, fields=consultation_fields(form), phases=phases
+                )
             except ValidationFailed as exc:
                 errors = exc.errors
             else:
@@ -75,14 +79,27 @@ def edit(slug: str):
         else:
             errors = {"__all__": _("Le formulaire a expiré : rechargez la page et renvoyez-le.")}
     else:
-        form = ConsultationForm(data={
-            "slug": consultation.slug, "title": consultation.title, "summary": consultation.summary,
-            "question": consultation.question, "description": consultation.description,
-            "opens_at": local_input(consultation.opens_at), "closes_at": local_input(consultation.closes_at),
-            "moderation": consultation.moderation,
-        })
-        phase_rows = [{"title": p.title, "description": p.description, "starts": local_input(p.starts_at),
-                       "ends": local_input(p.ends_at)}
-                      for p in services.list_phases(session=session, consultation=consultation)]
-    return render_template("admin/consultation_form.html", form=form, errors=errors, consultation=consultation,
-                           phase_rows=phase_rows), (422 if errors else 200)
+        form = ConsultationForm(
+            data={
+                "slug": consultation.slug,
+                "title": consultation.title,
+                "summary": consultation.summary,
+                "question": consultation.question,
+                "description": consultation.description,
+                "opens_at": local_input(consultation.opens_at),
+                "closes_at": local_input(consultation.closes_at),
+                "moderation": consultation.moderation,
+            }
+        )
+        phase_rows = [
+            {
+                "title": p.title,
+                "description": p.description,
+                "starts": local_input(p.starts_at),
+                "ends": local_input(p.ends_at),
+            }
+            for p in services.list_phases(session=session, consultation=consultation)
+        ]
+    return render_template(
+        "admin/consultation_form.html", form=form, errors=errors, consultation=consultation, phase_rows=phase_rows
+    ), (422 if errors else 200)

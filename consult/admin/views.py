@@ -25,9 +25,19 @@ class RoleForm(FlaskForm):
 def users():
     query = request.args.get("q", "").strip()
     page = max(request.args.get("page", 1, type=int), 1)
-    found, total = services.list_users(session=get_session(), query=query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    return render_template("admin/users.html", users=found, total=total, query=query, page=page,
-                           page_size=PAGE_SIZE, form=RoleForm(), roles=list(Role))
+    found, total = services.list_users(
+        session=get_session(), query=query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    )
+    return render_template(
+        "admin/users.html",
+        users=found,
+        total=total,
+        query=query,
+        page=page,
+        page_size=PAGE_SIZE,
+        form=RoleForm(),
+        roles=list(Role),
+    )
 
 
 @bp.post("/utilisateurs/<int:user_id>/role")

@@ -74,7 +74,9 @@ class SimilarIndexCache:
             self._indexes.clear()
 
     def get(self, *, session: Session, consultation_id: int) -> SimilarityIndex | None:
-        published = (Contribution.consultation_id == consultation_id) & (Contribution.status == ContributionStatus.PUBLISHED)
+        published = (Contribution.consultation_id == consultation_id) & (
+            Contribution.status == ContributionStatus.PUBLISHED
+        )
         count = session.exec(select(func.count()).where(published)).one()
         if not count:
             return None
@@ -91,7 +93,9 @@ class SimilarIndexCache:
             built_at = utcnow()
             rows = session.exec(_texts(published)).all()
             # Dropping frequent features speeds queries on large corpora but empties small ones.
-            index = SimilarityIndex(max_df=0.2 if len(rows) >= 1000 else 1.0).fit([text for _, text in rows], [cid for cid, _ in rows])
+            index = SimilarityIndex(max_df=0.2 if len(rows) >= 1000 else 1.0).fit(
+                [text for _, text in rows], [cid for cid, _ in rows]
+            )
             self._indexes[consultation_id] = _CachedIndex(index, rows[-1][0], len(rows), built_at)
             return index
 
@@ -108,7 +112,11 @@ class SimilarIndexCache:
 
 
 def _texts(condition):
-    return select(Contribution.id, Contribution.title + "\n" + Contribution.body).where(condition).order_by(Contribution.id)
+    return (
+        select(Contribution.id, Contribution.title + "\n" + Contribution.body)
+        .where(condition)
+        .order_by(Contribution.id)
+    )
 
 
 similar_indexes = SimilarIndexCache()
@@ -123,8 +131,12 @@ def similar_contributions(
     index = similar_indexes.get(session=session, consultation_id=consultation_id)
     if index is None:
         return []
-    hits = [(cid, score) for cid, score in index.query(text, k=k + 1) if score >= SIMILARITY_FLOOR and cid != exclude_id][:k]
+    hits = [
+        (cid, score) for cid, score in index.query(text, k=k + 1) if score >= SIMILARITY_FLOOR and cid != exclude_id
+    ][:k]
     if not hits:
         return []
     rows = {c.id: c for c in session.exec(select(Contribution).where(Contribution.id.in_([cid for cid, _ in hits])))}
-    return [(rows[cid], score) for cid, score in hits if cid in rows and rows[cid].status == ContributionStatus.PUBLISHED]
+    return [
+        (rows[cid], score) for cid, score in hits if cid in rows and rows[cid].status == ContributionStatus.PUBLISHED
+    ]

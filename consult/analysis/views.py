@@ -16,7 +16,8 @@ def similar(slug: str):
     session = get_session()
     consultation = get_consultation(session=session, slug=slug) or abort(404)
     text = f"{request.args.get('title', '')}\n{request.args.get('body', '')}".strip()
-    hits = services.similar_contributions(session=session, consultation_id=consultation.id, text=text,
-                                          exclude_id=request.args.get("exclude", type=int))
+    hits = services.similar_contributions(
+        session=session, consultation_id=consultation.id, text=text, exclude_id=request.args.get("exclude", type=int)
+    )
     template = "analysis/_similar.html" if htmx else "analysis/similar.html"
     return render_template(template, consultation=consultation, hits=hits, text=text)

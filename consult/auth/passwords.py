@@ -11,9 +11,21 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password-0")
 
 COMMON_PASSWORDS = frozenset(
     {
-        "motdepasse123", "motdepasse1234", "azertyuiop123", "azertyuiop1234", "123456789012",
-        "password1234", "password12345", "bonjour123456", "soleil123456", "qwertyuiop123",
-        "marseille1234", "doudou123456", "coucou123456", "azerty123456", "admin1234567",
+        "motdepasse123",
+        "motdepasse1234",
+        "azertyuiop123",
+        "azertyuiop1234",
+        "123456789012",
+        "password1234",
+        "password12345",
+        "bonjour123456",
+        "soleil123456",
+        "qwertyuiop123",
+        "marseille1234",
+        "doudou123456",
+        "coucou123456",
+        "azerty123456",
+        "admin1234567",
     }
 )
 

@@ -50,9 +50,13 @@ def register_user(
     if not EMAIL_RE.match(email):
         errors["email"] = _l("Saisissez une adresse électronique valide, par exemple nom@exemple.fr.")
     elif session.exec(select(User).where(User.email == email)).first():
-        errors["email"] = _l("Un compte existe déjà avec cette adresse électronique. Connectez-vous ou utilisez une autre adresse.")
+        errors["email"] = _l(
+            "Un compte existe déjà avec cette adresse électronique. Connectez-vous ou utilisez une autre adresse."
+        )
     if not PSEUDONYM_RE.match(pseudonym):
-        errors["pseudonym"] = _l("Le pseudonyme doit faire de 3 à 40 caractères (lettres, chiffres, espaces, tirets, points, apostrophes).")
+        errors["pseudonym"] = _l(
+            "Le pseudonyme doit faire de 3 à 40 caractères (lettres, chiffres, espaces, tirets, points, apostrophes)."
+        )
     elif pseudonym_taken(session=session, pseudonym=pseudonym):
         errors["pseudonym"] = _l("Ce pseudonyme est déjà utilisé. Choisissez-en un autre.")
     message = check_password(password, min_length=min_password_length, personal=(email.split("@")[0], pseudonym))
@@ -97,7 +101,9 @@ def change_password(*, session: Session, user: User, current: str, new: str, min
     errors: dict[str, str] = {}
     if not verify_password(user.password_hash, current):
         errors["current_password"] = _l("Le mot de passe actuel est incorrect.")
-    message = check_password(new, min_length=min_password_length, personal=((user.email or "").split("@")[0], user.pseudonym))
+    message = check_password(
+        new, min_length=min_password_length, personal=((user.email or "").split("@")[0], user.pseudonym)
+    )
     if message:
         errors["new_password"] = message
     elif current and new == current:

@@ -245,10 +245,16 @@ def _clean_body(body: str) -> str:
     if found:
         # Comments are short: no "publish masked" step, the author rewrites (the masked text is a starting point).
         masked = found.redacted if len(found.redacted) <= 300 else found.redacted[:300] + "…"
-        raise ValidationFailed({"body": _l(
-            "Votre commentaire semble contenir des données personnelles (%(kinds)s), qui ne peuvent pas être "
-            "publiées. Reformulez-le sans elles, par exemple : « %(masked)s »",
-            kinds=", ".join(sorted(str(k) for k in found.kinds)), masked=masked)})
+        raise ValidationFailed(
+            {
+                "body": _l(
+                    "Votre commentaire semble contenir des données personnelles (%(kinds)s), qui ne peuvent pas être "
+                    "publiées. Reformulez-le sans elles, par exemple : « %(masked)s »",
+                    kinds=", ".join(sorted(str(k) for k in found.kinds)),
+                    masked=masked,
+                )
+            }
+        )
     return body
 
 

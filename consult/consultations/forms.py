@@ -25,7 +25,9 @@ class ConsultationForm(FlaskForm):
     description = TextAreaField()
     opens_at = StringField()
     closes_at = StringField()
-    moderation = RadioField(choices=[m.value for m in ModerationMode], default=ModerationMode.POST.value, validate_choice=False)
+    moderation = RadioField(
+        choices=[m.value for m in ModerationMode], default=ModerationMode.POST.value, validate_choice=False
+    )
 
 
 def parse_local_datetime(text: str | None) -> datetime | None:
@@ -66,10 +68,18 @@ def parse_phases(data: MultiDict) -> tuple[list[PhaseInput], list[dict]]:
     """Read the phase rows phase-N-*; fully empty rows are dropped. Return inputs and the raw rows to redisplay."""
     phases, rows = [], []
     for index in range(MAX_PHASE_ROWS):
-        raw = {key: (data.get(f"phase-{index}-{key}") or "").strip() for key in ("title", "description", "starts", "ends")}
+        raw = {
+            key: (data.get(f"phase-{index}-{key}") or "").strip() for key in ("title", "description", "starts", "ends")
+        }
         if not any(raw.values()):
             continue
         rows.append(raw)
-        phases.append(PhaseInput(title=raw["title"], description=raw["description"],
-                                 starts_at=parse_local_datetime(raw["starts"]), ends_at=parse_local_datetime(raw["ends"])))
+        phases.append(
+            PhaseInput(
+                title=raw["title"],
+                description=raw["description"],
+                starts_at=parse_local_datetime(raw["starts"]),
+                ends_at=parse_local_datetime(raw["ends"]),
+            )
+        )
     return phases, rows

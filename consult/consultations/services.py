@@ -58,17 +58,29 @@ def ensure_open(consultation: Consultation, now: datetime | None = None) -> None
     """Refuse any write on a consultation that is not open (closed ones are read-only)."""
     status = consultation.status(now)
     if status == "closed":
-        raise Conflict(_l("La consultation « %(title)s » est close : elle reste consultable mais il n'est plus possible d'y contribuer.", title=consultation.title))
+        raise Conflict(
+            _l(
+                "La consultation « %(title)s » est close : elle reste consultable mais il n'est plus possible d'y contribuer.",
+                title=consultation.title,
+            )
+        )
     if status == "upcoming":
-        raise Conflict(_l("La consultation « %(title)s » n'est pas encore ouverte : revenez à partir de son ouverture.", title=consultation.title))
+        raise Conflict(
+            _l(
+                "La consultation « %(title)s » n'est pas encore ouverte : revenez à partir de son ouverture.",
+                title=consultation.title,
+            )
+        )
 
 
 def list_phases(*, session: Session, consultation: Consultation) -> list[ConsultationPhase]:
-    return list(session.exec(
-        select(ConsultationPhase)
-        .where(ConsultationPhase.consultation_id == consultation.id)
-        .order_by(ConsultationPhase.position, ConsultationPhase.starts_at)
-    ))
+    return list(
+        session.exec(
+            select(ConsultationPhase)
+            .where(ConsultationPhase.consultation_id == consultation.id)
+            .order_by(ConsultationPhase.position, ConsultationPhase.starts_at)
+        )
+    )
 
 
 def count_participation(*, session: Session, consultation: Consultation) -> ConsultationCounts:
@@ -79,18 +91,18 @@ def count_participation(*, session: Session, consultation: Consultation) -> Cons
     ).one()
     people = union(
         select(Contribution.author_id.label("user_id")).where(Contribution.consultation_id == consultation.id),
-        select(Vote.user_id).join(Contribution, Contribution.id == Vote.contribution_id)
+        select(Vote.user_id)
+        .join(Contribution, Contribution.id == Vote.contribution_id)
         .where(Contribution.consultation_id == consultation.id),
-        select(Comment.author_id).join(Contribution, Contribution.id == Comment.contribution_id)
+        select(Comment.author_id)
+        .join(Contribution, Contribution.id == Comment.contribution_id)
         .where(Contribution.consultation_id == consultation.id),
     ).subquery()
     participants = session.exec(select(func.count()).select_from(people)).one()
     return ConsultationCounts(contributions=contributions, participants=participants, votes=int(votes))
 
 
-def validate_consultation(
-    *, session: Session, fields: dict, current: Consultation | None = None
-) -> dict[str, str]:
+def validate_consultation(*, session: Session, fields: dict, current: Consultation | None = None) -> dict[str, str]:
     """Check the fields of a consultation; return French errors by field name."""
     errors: dict[str, str] = {}
     for name in ("slug", "title", "summary", "question"):
@@ -102,7 +114,9 @@ def validate_consultation(
     slug = fields.get("slug") or ""
     if slug and "slug" not in errors:
         if not SLUG_RE.match(slug):
-            errors["slug"] = _l("Uniquement des lettres minuscules sans accent, des chiffres et des tirets (ex. : ma-consultation).")
+            errors["slug"] = _l(
+                "Uniquement des lettres minuscules sans accent, des chiffres et des tirets (ex. : ma-consultation)."
+            )
         else:
             other = get_consultation(session=session, slug=slug)
             if other is not None and (current is None or other.id != current.id):
@@ -155,8 +169,16 @@ def create_consultation(
     validate: bool = False,
 ) -> Consultation:
     """Create a consultation (validated when `validate`, as for admin input) with its phases."""
-    fields = {"slug": slug, "title": title, "summary": summary, "question": question, "opens_at": opens_at,
-                  "closes_at": closes_at, "description": description, "moderation": moderation}
+    fields = {
+        "slug": slug,
+        "title": title,
+        "summary": summary,
+        "question": question,
+        "opens_at": opens_at,
+        "closes_at": closes_at,
+        "description": description,
+        "moderation": moderation,
+    }
     if validate:
         errors = validate_consultation(session=session, fields=fields) | validate_phases(phases or [])
         if errors:
@@ -173,8 +195,10 @@ def update_consultation(
     *, session: Session, consultation: Consultation, fields: dict, phases: list[PhaseInput] | None = None
 ) -> Consultation:
     """Apply `fields` (only the keys given) and, when `phases` is not None, replace the phases."""
-    merged = {name: getattr(consultation, name) for name in
-              ("slug", "title", "summary", "question", "opens_at", "closes_at", "description", "moderation")}
+    merged = {
+        name: getattr(consultation, name)
+        for name in ("slug", "title", "summary", "question", "opens_at", "closes_at", "description", "moderation")
+    }
     merged.update(fields)
     errors = validate_consultation(session=session, fields=merged, current=consultation)
     if phases is not None:
@@ -195,6 +219,14 @@ def replace_phases(*, session: Session, consultation: Consultation, phases: list
         session.delete(old)
     session.flush()
     for position, phase in enumerate(phases):
-        session.add(ConsultationPhase(consultation_id=consultation.id, position=position, title=phase.title,
-                                      description=phase.description, starts_at=phase.starts_at, ends_at=phase.ends_at))
+        session.add(
+            ConsultationPhase(
+                consultation_id=consultation.id,
+                position=position,
+                title=phase.title,
+                description=phase.description,
+                starts_at=phase.starts_at,
+                ends_at=phase.ends_at,
+            )
+        )
     session.flush()

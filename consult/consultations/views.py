@@ -25,8 +25,9 @@ def index():
 def detail(slug: str):
     session = get_session()
     consultation = services.get_consultation(session=session, slug=slug) or abort(404)
-    latest = listing.list_contributions(session=session, consultation=consultation,
-                                        filters=listing.ListFilters(), limit=PREVIEW_SIZE)
+    latest = listing.list_contributions(
+        session=session, consultation=consultation, filters=listing.ListFilters(), limit=PREVIEW_SIZE
+    )
     return render_template(
         "consultations/detail.html",
         consultation=consultation,
@@ -34,8 +35,9 @@ def detail(slug: str):
         phases=services.list_phases(session=session, consultation=consultation),
         counts=_cached_counts(consultation),
         latest=latest.items,
-        my_votes=listing.load_my_votes(session=session, user=g.user,
-                                       contribution_ids=[item.contribution.id for item in latest.items]),
+        my_votes=listing.load_my_votes(
+            session=session, user=g.user, contribution_ids=[item.contribution.id for item in latest.items]
+        ),
     )
 
 
@@ -47,5 +49,8 @@ def _cached_counts(consultation: Consultation) -> services.ConsultationCounts:
     hit = cache.get(consultation.id)
     now = time.monotonic()
     if hit is None or now - hit[0] >= max_age:
-        hit = cache[consultation.id] = (now, services.count_participation(session=get_session(), consultation=consultation))
+        hit = cache[consultation.id] = (
+            now,
+            services.count_participation(session=get_session(), consultation=consultation),
+        )
     return hit[1]

@@ -81,8 +81,10 @@ def list_contributions(
     if filters.principle:
         statement = statement.where(
             select(ContributionPrinciple.contribution_id)
-            .where(ContributionPrinciple.contribution_id == Contribution.id,
-                   ContributionPrinciple.principle_id == filters.principle)
+            .where(
+                ContributionPrinciple.contribution_id == Contribution.id,
+                ContributionPrinciple.principle_id == filters.principle,
+            )
             .exists()
         )
     if filters.q:
@@ -96,8 +98,10 @@ def list_contributions(
     more = len(rows) > limit
     rows = rows[:limit]
     principles = principles_by_contribution(session=session, contribution_ids=[c.id for c, _, _ in rows])
-    items = [ContributionView(contribution=c, author=pseudonym, theme=theme, principles=principles.get(c.id, []))
-             for c, pseudonym, theme in rows]
+    items = [
+        ContributionView(contribution=c, author=pseudonym, theme=theme, principles=principles.get(c.id, []))
+        for c, pseudonym, theme in rows
+    ]
     next_cursor = encode_cursor(getattr(rows[-1][0], column.key), rows[-1][0].id) if more else None
     return Page(items=items, next_cursor=next_cursor)
 
@@ -107,7 +111,9 @@ def load_my_votes(*, session: Session, user: User | None, contribution_ids: list
     if user is None or not contribution_ids:
         return {}
     rows = session.exec(
-        select(Vote.contribution_id, Vote.value).where(Vote.user_id == user.id, Vote.contribution_id.in_(contribution_ids))
+        select(Vote.contribution_id, Vote.value).where(
+            Vote.user_id == user.id, Vote.contribution_id.in_(contribution_ids)
+        )
     ).all()
     return dict(rows)
 
@@ -116,7 +122,9 @@ def _matches(q: str, dialect: str):
     if dialect == "postgresql":
         # French full-text search, served by the GIN index ix_contribution_search_fr (same expression);
         # websearch syntax: "exact phrase", or, -word.
-        vector = literal_column(SEARCH_VECTOR_SQL.replace("title", "contribution.title").replace("body", "contribution.body"))
+        vector = literal_column(
+            SEARCH_VECTOR_SQL.replace("title", "contribution.title").replace("body", "contribution.body")
+        )
         return vector.op("@@")(func.websearch_to_tsquery(literal_column("'french'::regconfig"), q))
     # SQLite (development, tests): substring match, case-insensitive for ASCII letters only.
     pattern = "%" + _escape_like(q) + "%"

@@ -62,13 +62,21 @@ def validate_contribution(
     title, body = title.strip(), body.strip()
     errors: dict[str, str] = {}
     if len(title) < TITLE_MIN:
-        errors["title"] = _l("Le titre doit faire au moins %(n)d caractères (actuellement %(len)d).", n=TITLE_MIN, len=len(title))
+        errors["title"] = _l(
+            "Le titre doit faire au moins %(n)d caractères (actuellement %(len)d).", n=TITLE_MIN, len=len(title)
+        )
     elif len(title) > TITLE_MAX:
-        errors["title"] = _l("Le titre doit faire au plus %(n)d caractères (actuellement %(len)d).", n=TITLE_MAX, len=len(title))
+        errors["title"] = _l(
+            "Le titre doit faire au plus %(n)d caractères (actuellement %(len)d).", n=TITLE_MAX, len=len(title)
+        )
     if len(body) < BODY_MIN:
-        errors["body"] = _l("Le texte doit faire au moins %(n)d caractères (actuellement %(len)d).", n=BODY_MIN, len=len(body))
+        errors["body"] = _l(
+            "Le texte doit faire au moins %(n)d caractères (actuellement %(len)d).", n=BODY_MIN, len=len(body)
+        )
     elif len(body) > BODY_MAX:
-        errors["body"] = _l("Le texte doit faire au plus %(n)d caractères (actuellement %(len)d).", n=BODY_MAX, len=len(body))
+        errors["body"] = _l(
+            "Le texte doit faire au plus %(n)d caractères (actuellement %(len)d).", n=BODY_MAX, len=len(body)
+        )
     if theme_id and session.get(Theme, theme_id) is None:
         errors["theme"] = _l("Choisissez un thème dans la liste.")
     if principle_ids:
@@ -88,10 +96,16 @@ def screen_personal_data(*, title: str, body: str, redact: bool) -> tuple[str, s
         return title, body
     if not redact:
         kinds = sorted({str(k) for found in (found_title, found_body) if found for k in found.kinds})
-        raise ValidationFailed({"personal_data": _l(
-            "Votre texte semble contenir des données personnelles (%(kinds)s). Pour protéger votre vie privée et "
-            "celle des autres, elles ne peuvent pas être publiées : reformulez votre texte, ou acceptez de "
-            "publier la version où elles sont masquées.", kinds=", ".join(str(k) for k in kinds))})
+        raise ValidationFailed(
+            {
+                "personal_data": _l(
+                    "Votre texte semble contenir des données personnelles (%(kinds)s). Pour protéger votre vie privée et "
+                    "celle des autres, elles ne peuvent pas être publiées : reformulez votre texte, ou acceptez de "
+                    "publier la version où elles sont masquées.",
+                    kinds=", ".join(str(k) for k in kinds),
+                )
+            }
+        )
     return (found_title.redacted if found_title else title), (found_body.redacted if found_body else body)
 
 
@@ -169,7 +183,11 @@ def update_contribution(
 def ensure_editable(*, contribution: Contribution, consultation: Consultation) -> None:
     ensure_open(consultation)
     if contribution.status != ContributionStatus.PENDING:
-        raise Conflict(_l("Cette contribution n'est plus modifiable : seules les contributions en attente de modération peuvent l'être."))
+        raise Conflict(
+            _l(
+                "Cette contribution n'est plus modifiable : seules les contributions en attente de modération peuvent l'être."
+            )
+        )
 
 
 def ensure_withdrawable(*, contribution: Contribution, consultation: Consultation) -> None:
@@ -198,7 +216,12 @@ def moderate_contribution(
     """Set a moderation decision: publish, reject (reason required), mark duplicate (of a kept one) or hide."""
     reason = reason.strip()
     errors: dict[str, str] = {}
-    allowed = {ContributionStatus.PUBLISHED, ContributionStatus.REJECTED, ContributionStatus.DUPLICATE, ContributionStatus.HIDDEN}
+    allowed = {
+        ContributionStatus.PUBLISHED,
+        ContributionStatus.REJECTED,
+        ContributionStatus.DUPLICATE,
+        ContributionStatus.HIDDEN,
+    }
     if contribution.status == ContributionStatus.WITHDRAWN:
         raise Conflict(_l("Cette contribution a été retirée par son auteur."))
     if status not in allowed:
@@ -236,7 +259,11 @@ def _set_author_principles(*, session: Session, contribution: Contribution, prin
     have = {row.principle_id for row in existing}
     for principle_id in principle_ids:
         if principle_id not in have:
-            session.add(ContributionPrinciple(contribution_id=contribution.id, principle_id=principle_id, source=LabelSource.AUTHOR))
+            session.add(
+                ContributionPrinciple(
+                    contribution_id=contribution.id, principle_id=principle_id, source=LabelSource.AUTHOR
+                )
+            )
     session.flush()
 
 
@@ -284,12 +311,14 @@ def principles_by_contribution(*, session: Session, contribution_ids: list[int])
 
 
 def author_principle_ids(*, session: Session, contribution: Contribution) -> list[str]:
-    return list(session.exec(
-        select(ContributionPrinciple.principle_id).where(
-            ContributionPrinciple.contribution_id == contribution.id,
-            ContributionPrinciple.source == LabelSource.AUTHOR,
+    return list(
+        session.exec(
+            select(ContributionPrinciple.principle_id).where(
+                ContributionPrinciple.contribution_id == contribution.id,
+                ContributionPrinciple.source == LabelSource.AUTHOR,
+            )
         )
-    ))
+    )
 
 
 def list_user_contributions(*, session: Session, user: User) -> list[tuple[Contribution, Consultation]]:

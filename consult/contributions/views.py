@@ -54,8 +54,11 @@ def _own_or_403(contribution_id: int) -> tuple[Contribution, Consultation]:
 
 def _taxonomy() -> dict:
     session = get_session()
-    return {"themes": list_themes(session=session), "dimensions": list_dimensions(session=session),
-            "principles": list_principles(session=session)}
+    return {
+        "themes": list_themes(session=session),
+        "dimensions": list_dimensions(session=session),
+        "principles": list_principles(session=session),
+    }
 
 
 @bp.get("/consultations/<slug>/contributions")
@@ -67,15 +70,25 @@ def index(slug: str):
     session = get_session()
     try:
         page = listing.list_contributions(
-            session=session, consultation=consultation, filters=filters, after=request.args.get("after") or None,
+            session=session,
+            consultation=consultation,
+            filters=filters,
+            after=request.args.get("after") or None,
             limit=current_app.config.get("CONTRIBUTIONS_PAGE_SIZE", 20),
         )
     except listing.BadCursor:
         abort(400)
-    my_votes = listing.load_my_votes(session=session, user=g.user,
-                                     contribution_ids=[item.contribution.id for item in page.items])
-    context = {"consultation": consultation, "filters": filters, "page": page, "my_votes": my_votes,
-                   "first_page": not request.args.get("after"), "statuses": list(ContributionStatus)}
+    my_votes = listing.load_my_votes(
+        session=session, user=g.user, contribution_ids=[item.contribution.id for item in page.items]
+    )
+    context = {
+        "consultation": consultation,
+        "filters": filters,
+        "page": page,
+        "my_votes": my_votes,
+        "first_page": not request.args.get("after"),
+        "statuses": list(ContributionStatus),
+    }
     # The same URL serves the whole page and, to htmx (filters, "Voir plus"), only the results fragment.
     # A history restore (back button after hx-push-url) needs the whole page again.
     if htmx and not htmx.history_restore_request:
@@ -109,8 +122,13 @@ def new(slug: str):
         session = get_session()
         try:
             contribution = services.submit_contribution(
-                session=session, consultation=consultation, author=g.user, title=form.title.data or "",
-                body=form.body.data or "", theme_id=form.theme.data or None, principle_ids=form.principles.data or [],
+                session=session,
+                consultation=consultation,
+                author=g.user,
+                title=form.title.data or "",
+                body=form.body.data or "",
+                theme_id=form.theme.data or None,
+                principle_ids=form.principles.data or [],
                 redact_personal_data=bool(form.redact_personal_data.data),
             )
         except ValidationFailed as exc:
@@ -118,14 +136,26 @@ def new(slug: str):
         else:
             session.commit()
             if contribution.status == ContributionStatus.PENDING:
-                flash(_("Merci ! Votre contribution est enregistrée ; elle sera publiée après relecture par un modérateur."), "success")
+                flash(
+                    _(
+                        "Merci ! Votre contribution est enregistrée ; elle sera publiée après relecture par un modérateur."
+                    ),
+                    "success",
+                )
             else:
                 flash(_("Merci ! Votre contribution est publiée."), "success")
             return redirect(url_for("contributions.detail", contribution_id=contribution.id), 303)
     elif request.method == "POST":
         errors = {"__all__": _("Le formulaire a expiré : rechargez la page et renvoyez-le.")}
-    return render_template("contributions/form.html", form=form, errors=errors, consultation=consultation,
-                           contribution=None, masked=_masked_preview(form, errors), **_taxonomy()), (422 if errors else 200)
+    return render_template(
+        "contributions/form.html",
+        form=form,
+        errors=errors,
+        consultation=consultation,
+        contribution=None,
+        masked=_masked_preview(form, errors),
+        **_taxonomy(),
+    ), (422 if errors else 200)
 
 
 @bp.get("/contributions/<int:contribution_id>")
@@ -134,11 +164,19 @@ def detail(contribution_id: int):
     session = get_session()
     view = services.load_views(session=session, contributions=[contribution])[0]
     kept = session.get(Contribution, contribution.duplicate_of_id) if contribution.duplicate_of_id else None
-    my_vote = listing.load_my_votes(session=session, user=g.user, contribution_ids=[contribution.id]).get(contribution.id)
+    my_vote = listing.load_my_votes(session=session, user=g.user, contribution_ids=[contribution.id]).get(
+        contribution.id
+    )
     return render_template(
-        "contributions/detail.html", item=view, contribution=contribution, consultation=consultation, kept=kept,
-        my_vote=my_vote, is_author=g.user is not None and g.user.id == contribution.author_id,
-        moderation_form=ModerationForm(), errors={},
+        "contributions/detail.html",
+        item=view,
+        contribution=contribution,
+        consultation=consultation,
+        kept=kept,
+        my_vote=my_vote,
+        is_author=g.user is not None and g.user.id == contribution.author_id,
+        moderation_form=ModerationForm(),
+        errors={},
     )
 
 
@@ -148,16 +186,27 @@ def detail(contribution_id: int):
 def edit(contribution_id: int):
     contribution, consultation = _own_or_403(contribution_id)
     session = get_session()
-    form = ContributionForm(data=None if request.method == "POST" else {
-        "title": contribution.title, "body": contribution.body, "theme": contribution.theme_id or "",
-        "principles": services.author_principle_ids(session=session, contribution=contribution),
-    })
+    form = ContributionForm(
+        data=None
+        if request.method == "POST"
+        else {
+            "title": contribution.title,
+            "body": contribution.body,
+            "theme": contribution.theme_id or "",
+            "principles": services.author_principle_ids(session=session, contribution=contribution),
+        }
+    )
     errors: dict = {}
     if form.validate_on_submit():
         try:
             services.update_contribution(
-                session=session, contribution=contribution, consultation=consultation, title=form.title.data or "",
-                body=form.body.data or "", theme_id=form.theme.data or None, principle_ids=form.principles.data or [],
+                session=session,
+                contribution=contribution,
+                consultation=consultation,
+                title=form.title.data or "",
+                body=form.body.data or "",
+                theme_id=form.theme.data or None,
+                principle_ids=form.principles.data or [],
                 redact_personal_data=bool(form.redact_personal_data.data),
             )
         except ValidationFailed as exc:
@@ -171,9 +220,15 @@ def edit(contribution_id: int):
             errors = {"__all__": _("Le formulaire a expiré : rechargez la page et renvoyez-le.")}
         # Refuse to show an edit form that could not be saved (closed consultation, no longer pending).
         services.ensure_editable(contribution=contribution, consultation=consultation)
-    return render_template("contributions/form.html", form=form, errors=errors, consultation=consultation,
-                           contribution=contribution, masked=_masked_preview(form, errors),
-                           **_taxonomy()), (422 if errors else 200)
+    return render_template(
+        "contributions/form.html",
+        form=form,
+        errors=errors,
+        consultation=consultation,
+        contribution=contribution,
+        masked=_masked_preview(form, errors),
+        **_taxonomy(),
+    ), (422 if errors else 200)
 
 
 @bp.route("/contributions/<int:contribution_id>/retrait", methods=["GET", "POST"])
@@ -185,8 +240,9 @@ def withdraw(contribution_id: int):
     if request.method == "GET":
         # Withdrawal cannot be undone: a confirmation page, which works without JavaScript (no modal).
         services.ensure_withdrawable(contribution=contribution, consultation=consultation)
-        return render_template("contributions/withdraw.html", contribution=contribution, consultation=consultation,
-                               form=form)
+        return render_template(
+            "contributions/withdraw.html", contribution=contribution, consultation=consultation, form=form
+        )
     if not form.validate_on_submit():
         abort(400)
     session = get_session()
@@ -208,15 +264,24 @@ def moderate(contribution_id: int):
     duplicate_of = (form.duplicate_of.data or "").strip().lstrip("#")
     try:
         services.moderate_contribution(
-            session=session, contribution=contribution, status=form.status.data or "", reason=form.reason.data or "",
+            session=session,
+            contribution=contribution,
+            status=form.status.data or "",
+            reason=form.reason.data or "",
             duplicate_of_id=int(duplicate_of) if duplicate_of.isdigit() else None,
         )
     except ValidationFailed as exc:
         view = services.load_views(session=session, contributions=[contribution])[0]
         return render_template(
-            "contributions/detail.html", item=view, contribution=contribution, consultation=consultation, kept=None,
-            my_vote=None, is_author=g.user.id == contribution.author_id,
-            moderation_form=form, errors=exc.errors,
+            "contributions/detail.html",
+            item=view,
+            contribution=contribution,
+            consultation=consultation,
+            kept=None,
+            my_vote=None,
+            is_author=g.user.id == contribution.author_id,
+            moderation_form=form,
+            errors=exc.errors,
         ), 422
     session.commit()
     flash(_("Décision enregistrée."), "success")

@@ -113,8 +113,7 @@ def _clean(reason: str, details: str) -> tuple[str, str]:
         errors["details"] = _l("Précisez en quelques mots ce qui pose problème.")
     if len(details) > DETAILS_MAX_LENGTH:
         errors["details"] = _l(
-            "Votre précision fait %(length)d caractères : "
-            "raccourcissez-la à %(max)s caractères au plus.",
+            "Votre précision fait %(length)d caractères : raccourcissez-la à %(max)s caractères au plus.",
             length=len(details),
             max="1 000",
         )
@@ -134,12 +133,8 @@ def _record(session: Session, *, user: User, reason: str, details: str, **target
     dialect = session.connection().dialect.name
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     statement = (
-        insert.values(
-            user_id=user.id, reason=reason, details=details, created_at=utcnow(), **target
-        )
-        .on_conflict_do_nothing(
-            index_elements=["user_id", column], index_where=text(f"{column} IS NOT NULL")
-        )
+        insert.values(user_id=user.id, reason=reason, details=details, created_at=utcnow(), **target)
+        .on_conflict_do_nothing(index_elements=["user_id", column], index_where=text(f"{column} IS NOT NULL"))
         .returning(table.c.id)
     )
     if session.exec(statement).first() is None:
@@ -161,7 +156,5 @@ def _count_and_lock(session: Session, table, flag_column, target) -> int:
     set_committed_value(target, "flag_count", row.flag_count)
     set_committed_value(target, "status", row.status)
     return session.exec(
-        select(func.count())
-        .select_from(Flag)
-        .where(flag_column == target.id, Flag.resolved_at.is_(None))
+        select(func.count()).select_from(Flag).where(flag_column == target.id, Flag.resolved_at.is_(None))
     ).one()

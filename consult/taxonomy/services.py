@@ -22,7 +22,11 @@ def sync_taxonomy(*, session: Session, data: dict) -> int:
     """Insert or update every dimension, principle and theme of `data`; return the number of rows written."""
     rows = []
     for d in data["dimensions"]:
-        rows.append(Dimension(id=d["id"], key=d["key"], label_fr=d["label_fr"], label_en=d.get("label_en") or d.get("label_en_press")))
+        rows.append(
+            Dimension(
+                id=d["id"], key=d["key"], label_fr=d["label_fr"], label_en=d.get("label_en") or d.get("label_en_press")
+            )
+        )
     for p in data["principles"]:
         verified = p.get("status_fr") == "verified"
         rows.append(
@@ -37,8 +41,14 @@ def sync_taxonomy(*, session: Session, data: dict) -> int:
         )
     for position, t in enumerate(data["themes"]):
         rows.append(
-            Theme(id=t["id"], key=t["key"], label_fr=t["label_fr"], label_en=t.get("label_en"),
-                  description_fr=t.get("description_fr") or "", position=position)
+            Theme(
+                id=t["id"],
+                key=t["key"],
+                label_fr=t["label_fr"],
+                label_en=t.get("label_en"),
+                description_fr=t.get("description_fr") or "",
+                position=position,
+            )
         )
     for row in rows:
         session.merge(row)

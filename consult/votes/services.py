@@ -58,12 +58,7 @@ def check_can_vote(*, session: Session, contribution: Contribution) -> None:
     if status == "closed":
         raise Conflict(_l("Cette consultation est close : il n'est plus possible de voter."))
     if status == "upcoming":
-        raise Conflict(
-            _l(
-                "Cette consultation n'est pas encore ouverte : "
-                "il n'est pas encore possible de voter."
-            )
-        )
+        raise Conflict(_l("Cette consultation n'est pas encore ouverte : il n'est pas encore possible de voter."))
     if contribution.status != ContributionStatus.PUBLISHED:
         raise Conflict(_l("Cette contribution n'est pas publiée : il n'est pas possible de voter."))
 
@@ -72,22 +67,16 @@ def vote_of(*, session: Session, contribution_id: int, user: User | None) -> int
     """Return the user's current vote on one contribution (None if none, or anonymous)."""
     if user is None:
         return None
-    statement = select(Vote.value).where(
-        Vote.contribution_id == contribution_id, Vote.user_id == user.id
-    )
+    statement = select(Vote.value).where(Vote.contribution_id == contribution_id, Vote.user_id == user.id)
     return session.exec(statement).first()
 
 
-def votes_by_user(
-    *, session: Session, user: User | None, contribution_ids: Iterable[int]
-) -> dict[int, int]:
+def votes_by_user(*, session: Session, user: User | None, contribution_ids: Iterable[int]) -> dict[int, int]:
     """Return {contribution_id: value} of the user's votes on a page of contributions (1 query)."""
     ids = list(contribution_ids)
     if user is None or not ids:
         return {}
-    statement = select(Vote.contribution_id, Vote.value).where(
-        Vote.user_id == user.id, Vote.contribution_id.in_(ids)
-    )
+    statement = select(Vote.contribution_id, Vote.value).where(Vote.user_id == user.id, Vote.contribution_id.in_(ids))
     return dict(session.exec(statement).all())
 
 
@@ -147,11 +136,7 @@ def _upsert_vote(session: Session, *, contribution_id: int, user_id: int, value:
         ).first()
         if existing is not None:
             if existing.value != value:
-                session.exec(
-                    update(table)
-                    .where(table.c.id == existing.id)
-                    .values(value=value, updated_at=now)
-                )
+                session.exec(update(table).where(table.c.id == existing.id).values(value=value, updated_at=now))
             return existing.value
         inserted = session.exec(
             _insert(session, table)
@@ -169,14 +154,10 @@ def _upsert_vote(session: Session, *, contribution_id: int, user_id: int, value:
             return None
         # A concurrent request of the same user inserted first (PostgreSQL waited for it to commit):
         # loop to read its row under the lock.
-    raise RuntimeError(
-        f"vote upsert did not settle for contribution {contribution_id}, user {user_id}"
-    )
+    raise RuntimeError(f"vote upsert did not settle for contribution {contribution_id}, user {user_id}")
 
 
-def _move_counters(
-    session: Session, contribution: Contribution, *, previous: int | None, value: int
-) -> None:
+def _move_counters(session: Session, contribution: Contribution, *, previous: int | None, value: int) -> None:
     """Apply the vote's delta to the counters and recompute both scores in one UPDATE."""
     columns = Contribution.__table__.c
     deltas = dict.fromkeys(COUNTERS.values(), 0)
@@ -220,11 +201,7 @@ _RETURNED = (
 
 
 def _consensus_sql(agree, disagree, total):
-    return (
-        cast(agree + 1, Float)
-        / cast(agree + disagree + 2, Float)
-        * (1.0 - 1.0 / cast(total + 1, Float))
-    )
+    return cast(agree + 1, Float) / cast(agree + disagree + 2, Float) * (1.0 - 1.0 / cast(total + 1, Float))
 
 
 def _divisive_sql(agree, disagree):

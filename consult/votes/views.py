@@ -31,9 +31,7 @@ def vote(contribution_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        my_vote = services.cast_vote(
-            session=session, contribution=contribution, user=g.user, value=form.value.data
-        )
+        my_vote = services.cast_vote(session=session, contribution=contribution, user=g.user, value=form.value.data)
     except Conflict as exc:
         session.rollback()
         if not wants_fragment():
@@ -49,8 +47,6 @@ def vote(contribution_id: int):
         )
     session.commit()
     if wants_fragment():
-        return render_template(
-            "votes/_vote_buttons.html", contribution=contribution, my_vote=my_vote, vote_saved=True
-        )
+        return render_template("votes/_vote_buttons.html", contribution=contribution, my_vote=my_vote, vote_saved=True)
     flash(_("Votre vote est enregistré."), "success")
     return redirect(back_to(url_for("comments.thread", contribution_id=contribution.id)), 303)

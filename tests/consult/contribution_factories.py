@@ -32,7 +32,9 @@ def add_contribution(session, consultation, author, *, principles=(), commit=Tru
     session.add(contribution)
     session.flush()
     for principle_id in principles:
-        session.add(ContributionPrinciple(contribution_id=contribution.id, principle_id=principle_id, source=LabelSource.AUTHOR))
+        session.add(
+            ContributionPrinciple(contribution_id=contribution.id, principle_id=principle_id, source=LabelSource.AUTHOR)
+        )
     if commit:
         session.commit()
     return contribution

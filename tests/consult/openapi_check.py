@@ -38,7 +38,10 @@ def errors_for(value, schema: dict, document: dict, path: str = "$") -> list[str
     # Local "#/components/..." references resolve against the root: give the root the document's components.
     root = {**schema, "components": document.get("components", {})}
     validator = Draft202012Validator(root, format_checker=FORMATS)
-    return [f"{path}{''.join(f'[{p!r}]' for p in error.absolute_path)}: {error.message}" for error in validator.iter_errors(value)]
+    return [
+        f"{path}{''.join(f'[{p!r}]' for p in error.absolute_path)}: {error.message}"
+        for error in validator.iter_errors(value)
+    ]
 
 
 def find_operation(document: dict, path: str, method: str = "get") -> tuple[str, dict]:

@@ -52,6 +52,13 @@ def test_deleted_account_frees_email_for_a_new_signup(client, make_user, auth):
     user = make_user(email="reprise@example.fr")
     auth.login(user)
     client.post("/compte/suppression", data={"password": PASSWORD})
-    response = client.post("/inscription", data={"email": "reprise@example.fr", "pseudonym": "Nouvelle personne",
-                                                 "password": "Tres-bon-mot2passe", "consent": "y"})
+    response = client.post(
+        "/inscription",
+        data={
+            "email": "reprise@example.fr",
+            "pseudonym": "Nouvelle personne",
+            "password": "Tres-bon-mot2passe",
+            "consent": "y",
+        },
+    )
     assert response.status_code == 302

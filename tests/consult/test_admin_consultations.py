@@ -53,13 +53,17 @@ def test_create_consultation_with_phases(client, session, admin):
     form = client.get("/admin/consultations/nouvelle").get_data(as_text=True)
     assert 'for="title"' in form and 'for="phase-0-title"' in form and 'type="datetime-local"' in form
     response = client.post("/admin/consultations/nouvelle", data=FORM)
-    assert response.status_code == 303 and response.headers["Location"].endswith("/consultations/donnees-sante-recherche")
+    assert response.status_code == 303 and response.headers["Location"].endswith(
+        "/consultations/donnees-sante-recherche"
+    )
     consultation = get_consultation(session=session, slug="donnees-sante-recherche")
     assert consultation.moderation == "pre" and consultation.title == FORM["title"]
     # Paris is UTC+1 in January: 09:00 local is 08:00 UTC.
     assert consultation.opens_at.replace(tzinfo=UTC) == datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
     phases = list_phases(session=session, consultation=consultation)
-    assert [p.title for p in phases] == ["Contributions", "Synthèse"] and phases[1].description == "Publication de la synthèse"
+    assert [p.title for p in phases] == ["Contributions", "Synthèse"] and phases[
+        1
+    ].description == "Publication de la synthèse"
     assert "Données de santé et recherche" in client.get("/admin/consultations/").get_data(as_text=True)
 
 
@@ -94,39 +98,68 @@ def test_edit_consultation(client, session, make_consultation, admin):
     consultation = make_consultation(slug="a-modifier")
     form = client.get("/admin/consultations/a-modifier/modifier").get_data(as_text=True)
     assert consultation.title in form and 'value="a-modifier"' in form
-    response = client.post("/admin/consultations/a-modifier/modifier", data=FORM | {"slug": "a-modifier", "moderation": "post"})
+    response = client.post(
+        "/admin/consultations/a-modifier/modifier", data=FORM | {"slug": "a-modifier", "moderation": "post"}
+    )
     assert response.status_code == 303
     session.expire_all()
     consultation = get_consultation(session=session, slug="a-modifier")
     assert consultation.title == FORM["title"] and consultation.moderation == "post"
     assert len(list_phases(session=session, consultation=consultation)) == 2
     # Emptying a phase row removes the phase.
-    client.post("/admin/consultations/a-modifier/modifier", data={k: v for k, v in FORM.items() if not k.startswith("phase-1")} | {"slug": "a-modifier"})
+    client.post(
+        "/admin/consultations/a-modifier/modifier",
+        data={k: v for k, v in FORM.items() if not k.startswith("phase-1")} | {"slug": "a-modifier"},
+    )
     assert [p.title for p in list_phases(session=session, consultation=consultation)] == ["Contributions"]
     assert client.get("/admin/consultations/inconnue/modifier").status_code == 404
 
 
 def test_edit_validation_422(client, make_consultation, admin):
     consultation = make_consultation()
-    response = client.post(f"/admin/consultations/{consultation.slug}/modifier", data=FORM | {"slug": consultation.slug, "summary": ""})
+    response = client.post(
+        f"/admin/consultations/{consultation.slug}/modifier", data=FORM | {"slug": consultation.slug, "summary": ""}
+    )
     assert response.status_code == 422 and 'id="summary-error"' in response.get_data(as_text=True)
 
 
 def test_cli_create_edit_list(runner, session, tmp_path):
     description = tmp_path / "contexte.md"
     description.write_text("Le **contexte**.", encoding="utf-8")
-    result = runner.invoke(args=[
-        "consultation", "create", "--slug", "par-la-console", "--title", "Créée en ligne de commande",
-        "--summary", "Résumé", "--question", "Votre avis ?", "--opens", "2026-01-01", "--closes", "2026-02-01",
-        "--description-file", str(description), "--moderation", "pre",
-        "--phase", "Contributions|2026-01-01|2026-01-20", "--phase", "Synthèse|2026-01-21|2026-02-01",
-    ])
+    result = runner.invoke(
+        args=[
+            "consultation",
+            "create",
+            "--slug",
+            "par-la-console",
+            "--title",
+            "Créée en ligne de commande",
+            "--summary",
+            "Résumé",
+            "--question",
+            "Votre avis ?",
+            "--opens",
+            "2026-01-01",
+            "--closes",
+            "2026-02-01",
+            "--description-file",
+            str(description),
+            "--moderation",
+            "pre",
+            "--phase",
+            "Contributions|2026-01-01|2026-01-20",
+            "--phase",
+            "Synthèse|2026-01-21|2026-02-01",
+        ]
+    )
     assert result.exit_code == 0, result.output
     consultation = get_consultation(session=session, slug="par-la-console")
     assert consultation.description == "Le **contexte**." and consultation.moderation == "pre"
     assert len(list_phases(session=session, consultation=consultation)) == 2
 
-    result = runner.invoke(args=["consultation", "edit", "par-la-console", "--title", "Nouveau titre", "--closes", "2026-03-01T12:00"])
+    result = runner.invoke(
+        args=["consultation", "edit", "par-la-console", "--title", "Nouveau titre", "--closes", "2026-03-01T12:00"]
+    )
     assert result.exit_code == 0, result.output
     session.expire_all()
     consultation = get_consultation(session=session, slug="par-la-console")
@@ -139,8 +172,24 @@ def test_cli_create_edit_list(runner, session, tmp_path):
 
 def test_cli_errors(runner, make_consultation):
     make_consultation(slug="existe")
-    result = runner.invoke(args=["consultation", "create", "--slug", "existe", "--title", "T", "--summary", "S",
-                                 "--question", "Q", "--opens", "2026-02-01", "--closes", "2026-01-01"])
+    result = runner.invoke(
+        args=[
+            "consultation",
+            "create",
+            "--slug",
+            "existe",
+            "--title",
+            "T",
+            "--summary",
+            "S",
+            "--question",
+            "Q",
+            "--opens",
+            "2026-02-01",
+            "--closes",
+            "2026-01-01",
+        ]
+    )
     assert result.exit_code == 1
     assert "slug" in result.output and "closes_at" in result.output
     assert runner.invoke(args=["consultation", "edit", "inconnue", "--title", "X"]).exit_code == 1

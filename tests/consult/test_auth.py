@@ -139,7 +139,10 @@ def test_password_change_logs_out_other_sessions(app, make_user):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"current_password": "faux-mot-de-passe", "new_password": "Un-nouveau-mot-2-passe"}, "Le mot de passe actuel est incorrect."),
+        (
+            {"current_password": "faux-mot-de-passe", "new_password": "Un-nouveau-mot-2-passe"},
+            "Le mot de passe actuel est incorrect.",
+        ),
         ({"current_password": PASSWORD, "new_password": "court"}, "au moins 12 caractères"),
         ({"current_password": PASSWORD, "new_password": PASSWORD}, "doit être différent"),
     ],

@@ -418,7 +418,9 @@ def test_stale_status_is_never_counted_twice(app, session, make_user, add_commen
     assert reload(session, Contribution, contribution.id).comment_count == 0
 
 
-def test_comment_with_personal_data_is_refused_with_a_masked_suggestion(client, auth, make_user, make_contribution, session):
+def test_comment_with_personal_data_is_refused_with_a_masked_suggestion(
+    client, auth, make_user, make_contribution, session
+):
     from sqlmodel import select
 
     from consult.models import Comment

@@ -70,8 +70,19 @@ def test_seed_demo_is_idempotent(runner, session):
 
 
 def test_create_user_and_set_role(runner, session):
-    result = runner.invoke(args=["create-user", "--email", "Modo@Example.fr", "--pseudonym", "Modo",
-                                 "--role", "moderator", "--password", "Un-mot-de-passe-s0lide"])
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "Modo@Example.fr",
+            "--pseudonym",
+            "Modo",
+            "--role",
+            "moderator",
+            "--password",
+            "Un-mot-de-passe-s0lide",
+        ]
+    )
     assert result.exit_code == 0, result.output
     user = session.exec(select(User).where(User.email == "modo@example.fr")).one()
     assert user.role == "moderator"
@@ -82,7 +93,9 @@ def test_create_user_and_set_role(runner, session):
 
 
 def test_create_user_rejects_weak_password(runner, session):
-    result = runner.invoke(args=["create-user", "--email", "x@example.fr", "--pseudonym", "Xavier", "--password", "faible"])
+    result = runner.invoke(
+        args=["create-user", "--email", "x@example.fr", "--pseudonym", "Xavier", "--password", "faible"]
+    )
     assert result.exit_code == 1
     assert "au moins 12 caractères" in result.output
     assert session.exec(select(User)).all() == []

@@ -26,13 +26,31 @@ def test_list_groups_open_upcoming_closed(client, make_consultation):
 
 
 def test_open_consultation_page(client, session, make_consultation, make_user):
-    consultation = make_consultation(title="Éthique et santé", question="Que doit garantir le numérique ?",
-                                     description="## Contexte\n\nUn **texte** <b>brut</b>.")
+    consultation = make_consultation(
+        title="Éthique et santé",
+        question="Que doit garantir le numérique ?",
+        description="## Contexte\n\nUn **texte** <b>brut</b>.",
+    )
     now = utcnow()
-    session.add(ConsultationPhase(consultation_id=consultation.id, position=0, title="Contributions",
-                                  starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=10)))
-    session.add(ConsultationPhase(consultation_id=consultation.id, position=1, title="Synthèse publique",
-                                  description="Rapport de la DNS", starts_at=now + timedelta(days=10), ends_at=now + timedelta(days=40)))
+    session.add(
+        ConsultationPhase(
+            consultation_id=consultation.id,
+            position=0,
+            title="Contributions",
+            starts_at=now - timedelta(days=1),
+            ends_at=now + timedelta(days=10),
+        )
+    )
+    session.add(
+        ConsultationPhase(
+            consultation_id=consultation.id,
+            position=1,
+            title="Synthèse publique",
+            description="Rapport de la DNS",
+            starts_at=now + timedelta(days=10),
+            ends_at=now + timedelta(days=40),
+        )
+    )
     session.commit()
     latest = add_contribution(session, consultation, make_user(), title="La plus récente des propositions")
     html = client.get(f"/consultations/{consultation.slug}").get_data(as_text=True)
@@ -91,7 +109,9 @@ def test_counts_are_cached_briefly(app, client, session, make_consultation, make
     html = client.get(f"/consultations/{consultation.slug}").get_data(as_text=True)
     assert '<span class="fr-h4">0</span> contributions' in html or '<span class="fr-h4">0</span> contribution' in html
     app.config["COUNTS_CACHE_SECONDS"] = 0
-    assert '<span class="fr-h4">1</span> contribution' in client.get(f"/consultations/{consultation.slug}").get_data(as_text=True)
+    assert '<span class="fr-h4">1</span> contribution' in client.get(f"/consultations/{consultation.slug}").get_data(
+        as_text=True
+    )
 
 
 def test_ensure_open(make_consultation):

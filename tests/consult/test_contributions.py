@@ -16,7 +16,10 @@ from consult.models import (
 )
 from tests.consult.contribution_factories import add_contribution
 
-VALID = {"title": "Un dossier médical vraiment lisible", "body": "Je voudrais pouvoir lire mon dossier sans jargon médical."}
+VALID = {
+    "title": "Un dossier médical vraiment lisible",
+    "body": "Je voudrais pouvoir lire mon dossier sans jargon médical.",
+}
 
 
 def _submit_url(consultation):
@@ -143,10 +146,12 @@ def test_submit_service_records_channel(session, make_consultation, make_user):
 
 # --- The contribution page and who may see it -------------------------------------------------------------
 
+
 def test_published_contribution_page_is_public(client, session, make_consultation, make_user):
     consultation, author = make_consultation(), make_user(pseudonym="Dominique")
-    contribution = add_contribution(session, consultation, author, theme_id="T02", principles=["P02"],
-                                    body="Ligne un\n<script>alert(1)</script>")
+    contribution = add_contribution(
+        session, consultation, author, theme_id="T02", principles=["P02"], body="Ligne un\n<script>alert(1)</script>"
+    )
     html = client.get(f"/contributions/{contribution.id}").get_data(as_text=True)
     assert contribution.title in html and "Dominique" in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
@@ -170,8 +175,9 @@ def test_unpublished_contribution_hidden_from_others(client, session, make_consu
 
 
 def test_rejection_reason_shown_to_author(client, session, make_consultation, citizen):
-    contribution = add_contribution(session, make_consultation(), citizen, status="rejected",
-                                    rejection_reason="Hors sujet : merci de reformuler.")
+    contribution = add_contribution(
+        session, make_consultation(), citizen, status="rejected", rejection_reason="Hors sujet : merci de reformuler."
+    )
     html = client.get(f"/contributions/{contribution.id}").get_data(as_text=True)
     assert "Refusée" in html and "Hors sujet : merci de reformuler." in html
 
@@ -187,12 +193,14 @@ def test_duplicate_links_to_kept_contribution(client, session, make_consultation
 
 # --- Editing and withdrawing by the author -------------------------------------------------------------
 
+
 def test_author_edits_pending_contribution(client, session, make_consultation, citizen):
     contribution = add_contribution(session, make_consultation(), citizen, status="pending", principles=["P03"])
     form = client.get(f"/contributions/{contribution.id}/modifier").get_data(as_text=True)
     assert contribution.title in form and 'value="P03" checked' in form
-    response = client.post(f"/contributions/{contribution.id}/modifier",
-                           data=VALID | {"theme": "T03", "principles": ["P04"]})
+    response = client.post(
+        f"/contributions/{contribution.id}/modifier", data=VALID | {"theme": "T03", "principles": ["P04"]}
+    )
     assert response.status_code == 303
     session.refresh(contribution)
     assert contribution.title == VALID["title"] and contribution.theme_id == "T03"
@@ -207,13 +215,19 @@ def test_edit_keeps_nlp_labels(session, make_consultation, make_user):
     contribution = add_contribution(session, consultation, user, status="pending", principles=["P01"])
     session.add(ContributionPrinciple(contribution_id=contribution.id, principle_id="P09", source="nlp", score=0.8))
     session.flush()
-    update_contribution(session=session, contribution=contribution, consultation=consultation, principle_ids=[], **VALID)
-    assert session.exec(select(ContributionPrinciple.principle_id, ContributionPrinciple.source)).all() == [("P09", "nlp")]
+    update_contribution(
+        session=session, contribution=contribution, consultation=consultation, principle_ids=[], **VALID
+    )
+    assert session.exec(select(ContributionPrinciple.principle_id, ContributionPrinciple.source)).all() == [
+        ("P09", "nlp")
+    ]
 
 
 def test_edit_validation_422_keeps_text(client, session, make_consultation, citizen):
     contribution = add_contribution(session, make_consultation(), citizen, status="pending")
-    response = client.post(f"/contributions/{contribution.id}/modifier", data={"title": "Mon nouveau titre", "body": "court"})
+    response = client.post(
+        f"/contributions/{contribution.id}/modifier", data={"title": "Mon nouveau titre", "body": "court"}
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Mon nouveau titre" in html and "Le texte doit faire au moins 30 caractères" in html
@@ -245,7 +259,9 @@ def test_edit_on_closed_consultation_409(client, session, make_consultation, cit
 
 def test_author_withdraws(client, session, make_consultation, citizen):
     contribution = add_contribution(session, make_consultation(), citizen)
-    assert f'href="/contributions/{contribution.id}/retrait"' in client.get(f"/contributions/{contribution.id}").get_data(as_text=True)
+    assert f'href="/contributions/{contribution.id}/retrait"' in client.get(
+        f"/contributions/{contribution.id}"
+    ).get_data(as_text=True)
     confirm = client.get(f"/contributions/{contribution.id}/retrait").get_data(as_text=True)
     assert "Ce retrait est définitif" in confirm and "Oui, retirer ma contribution" in confirm
     response = client.post(f"/contributions/{contribution.id}/retrait")
@@ -273,6 +289,7 @@ def test_withdraw_on_closed_consultation_409(client, session, make_consultation,
 
 # --- Moderation -----------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def moderator(make_user, auth):
     user = make_user(role=Role.MODERATOR)
@@ -294,7 +311,9 @@ def test_moderator_rejects_with_reason(client, session, make_consultation, make_
     response = client.post(f"/contributions/{contribution.id}/moderation", data={"status": "rejected", "reason": ""})
     assert response.status_code == 422
     assert "Indiquez le motif du refus" in response.get_data(as_text=True)
-    client.post(f"/contributions/{contribution.id}/moderation", data={"status": "rejected", "reason": "Propos injurieux."})
+    client.post(
+        f"/contributions/{contribution.id}/moderation", data={"status": "rejected", "reason": "Propos injurieux."}
+    )
     session.refresh(contribution)
     assert contribution.status == "rejected" and contribution.rejection_reason == "Propos injurieux."
 
@@ -304,7 +323,9 @@ def test_moderator_marks_duplicate(client, session, make_consultation, make_user
     kept, other = add_contribution(session, consultation, author), add_contribution(session, consultation, author)
     elsewhere = add_contribution(session, make_consultation(), author)
     for bad in ("", str(other.id), str(elsewhere.id), "abc"):
-        response = client.post(f"/contributions/{other.id}/moderation", data={"status": "duplicate", "duplicate_of": bad})
+        response = client.post(
+            f"/contributions/{other.id}/moderation", data={"status": "duplicate", "duplicate_of": bad}
+        )
         assert response.status_code == 422, bad
     client.post(f"/contributions/{other.id}/moderation", data={"status": "duplicate", "duplicate_of": f"#{kept.id}"})
     session.refresh(other)
@@ -322,6 +343,7 @@ def test_moderation_forbidden_to_citizens(client, session, make_consultation, ma
 
 
 # --- My contributions, RGPD export ----------------------------------------------------------------------
+
 
 def test_my_contributions_lists_every_status(client, session, make_consultation, make_user, citizen):
     consultation = make_consultation()
@@ -366,8 +388,16 @@ def test_writes_are_rate_limited(make_app):
     with app.app_context():
         session = get_session()
         now = utcnow()
-        session.add(Consultation(slug="limitee", title="T", summary="S", question="Q",
-                                 opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=1)))
+        session.add(
+            Consultation(
+                slug="limitee",
+                title="T",
+                summary="S",
+                question="Q",
+                opens_at=now - timedelta(days=1),
+                closes_at=now + timedelta(days=1),
+            )
+        )
         session.add(User(email="limite@example.fr", pseudonym="Limité", password_hash=_password_hash()))
         session.commit()
     client = app.test_client()
@@ -395,7 +425,9 @@ PERSONAL = {
 }
 
 
-def test_personal_data_is_refused_with_a_masked_preview_and_nothing_stored(client, auth, make_user, make_consultation, session):
+def test_personal_data_is_refused_with_a_masked_preview_and_nothing_stored(
+    client, auth, make_user, make_consultation, session
+):
     from sqlmodel import select
 
     from consult.models import Contribution
@@ -419,7 +451,9 @@ def test_personal_data_published_masked_when_the_author_accepts(client, auth, ma
 
     consultation = make_consultation()
     auth.login(make_user())
-    response = client.post(f"/consultations/{consultation.slug}/contribuer", data={**PERSONAL, "redact_personal_data": "y"})
+    response = client.post(
+        f"/consultations/{consultation.slug}/contribuer", data={**PERSONAL, "redact_personal_data": "y"}
+    )
     assert response.status_code == 303
     stored = session.exec(select(Contribution)).one()
     assert "06 12 34 56 78" not in stored.body and "[téléphone]" in stored.body

@@ -18,7 +18,9 @@ def _post_rules(app):
 
 
 def _sample_url(rule):
-    values = {arg: (1 if rule._converters[arg].__class__.__name__ == "IntegerConverter" else "x") for arg in rule.arguments}
+    values = {
+        arg: (1 if rule._converters[arg].__class__.__name__ == "IntegerConverter" else "x") for arg in rule.arguments
+    }
     return rule.rule if not values else __import__("flask").url_for(rule.endpoint, **values)
 
 
@@ -28,7 +30,10 @@ def test_every_post_route_requires_a_csrf_token(csrf_app, make_user):
     # sign in through a real form with its token, so that protected routes reach the CSRF check
     html = client.get("/connexion").get_data(as_text=True)
     token = html.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    assert client.post("/connexion", data={"email": user.email, "password": PASSWORD, "csrf_token": token}).status_code == 302
+    assert (
+        client.post("/connexion", data={"email": user.email, "password": PASSWORD, "csrf_token": token}).status_code
+        == 302
+    )
     rules = list(_post_rules(csrf_app))
     assert len(rules) >= 5
     with csrf_app.test_request_context():

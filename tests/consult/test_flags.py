@@ -20,9 +20,7 @@ def reporter(make_user, sign_in):
 
 @pytest.fixture
 def comment(session, make_user, contribution):
-    comment = create_comment(
-        session=session, contribution=contribution, author=make_user(), body="Un commentaire"
-    )
+    comment = create_comment(session=session, contribution=contribution, author=make_user(), body="Un commentaire")
     session.commit()
     return comment
 
@@ -60,17 +58,13 @@ def test_form_page_has_labelled_reasons(client, reporter, contribution):
 def test_form_partial_for_htmx(client, reporter, contribution):
     html = text(client.get(f"/contributions/{contribution.id}/signaler", headers=HTMX))
     assert "<html" not in html
-    assert html.lstrip().startswith(
-        f'<div class="fr-mb-2w" id="flag-contribution-{contribution.id}" hx-target="this"'
-    )
+    assert html.lstrip().startswith(f'<div class="fr-mb-2w" id="flag-contribution-{contribution.id}" hx-target="this"')
 
 
 def test_anonymous_goes_to_login(client, contribution):
     response = client.get(f"/contributions/{contribution.id}/signaler")
     assert response.status_code == 302
-    assert (
-        response.headers["Location"] == f"/connexion?next=/contributions/{contribution.id}/signaler"
-    )
+    assert response.headers["Location"] == f"/connexion?next=/contributions/{contribution.id}/signaler"
     posted = flag(client, f"/contributions/{contribution.id}/signaler", next="/ici")
     assert posted.status_code == 303 and posted.headers["Location"] == "/connexion?next=/ici"
 
@@ -112,9 +106,7 @@ def test_htmx_flag_swaps_the_component(client, reporter, contribution):
     response = flag(client, f"/contributions/{contribution.id}/signaler", headers=HTMX)
     html = text(response)
     assert response.status_code == 200 and "<html" not in html
-    assert (
-        f'id="flag-contribution-{contribution.id}"' in html and "Merci, votre signalement" in html
-    )
+    assert f'id="flag-contribution-{contribution.id}"' in html and "Merci, votre signalement" in html
 
 
 @pytest.mark.parametrize(
@@ -126,20 +118,14 @@ def test_htmx_flag_swaps_the_component(client, reporter, contribution):
         ("spam", "x" * 1001, "Votre précision fait 1001 caractères"),
     ],
 )
-def test_validation_keeps_the_input(
-    client, session, reporter, contribution, reason, details, message
-):
+def test_validation_keeps_the_input(client, session, reporter, contribution, reason, details, message):
     response = flag(client, f"/contributions/{contribution.id}/signaler", reason, details)
     html = text(response)
     assert response.status_code == 422 and message in html
     if details.strip():
         assert f">{details}</textarea>" in html
-    in_place = flag(
-        client, f"/contributions/{contribution.id}/signaler", reason, details, headers=HTMX
-    )
-    assert (
-        in_place.status_code == 200 and message in text(in_place) and "<html" not in text(in_place)
-    )
+    in_place = flag(client, f"/contributions/{contribution.id}/signaler", reason, details, headers=HTMX)
+    assert in_place.status_code == 200 and message in text(in_place) and "<html" not in text(in_place)
     assert session.exec(select(Flag)).all() == []
 
 
@@ -211,15 +197,11 @@ def test_resolved_flags_do_not_count(session, make_user, contribution):
     assert hidden is False and contribution.status == ContributionStatus.PUBLISHED
 
 
-def test_threshold_hides_a_comment_and_uncounts_it(
-    client, session, make_user, sign_in, contribution, comment
-):
+def test_threshold_hides_a_comment_and_uncounts_it(client, session, make_user, sign_in, contribution, comment):
     assert reload(session, Contribution, contribution.id).comment_count == 1
     for _ in range(3):
         sign_in(make_user())
-        response = flag(
-            client, f"/commentaires/{comment.id}/signaler", "propos_injurieux", headers=HTMX
-        )
+        response = flag(client, f"/commentaires/{comment.id}/signaler", "propos_injurieux", headers=HTMX)
         assert f'id="flag-comment-{comment.id}"' in text(response)
     assert reload(session, Comment, comment.id).status == CommentStatus.HIDDEN
     assert session.get(Contribution, contribution.id).comment_count == 0
@@ -255,10 +237,7 @@ def test_flag_buttons(app, client, reporter, contribution, comment):
     assert 'Signaler<span class="fr-sr-only"> ce commentaire</span>' in html
     client.post("/deconnexion")
     html = text(client.get(f"/contributions/{contribution.id}/commentaires"))
-    assert (
-        f'href="/contributions/{contribution.id}/signaler"' in html
-        and 'hx-get="/contributions' not in html
-    )
+    assert f'href="/contributions/{contribution.id}/signaler"' in html and 'hx-get="/contributions' not in html
 
 
 def test_csrf_is_checked(app, client, session, reporter, contribution):
@@ -278,14 +257,10 @@ def test_export_lists_the_users_flags(session, reporter, contribution, comment):
         details="Pourquoi",
         hide_threshold=3,
     )
-    services.flag_comment(
-        session=session, comment=comment, user=reporter, reason="spam", details="", hide_threshold=3
-    )
+    services.flag_comment(session=session, comment=comment, user=reporter, reason="spam", details="", hide_threshold=3)
     session.commit()
     exported = export_user_data(session=session, user=reporter)["flags"]
-    assert [
-        (f["contribution_id"], f["comment_id"], f["reason"], f["details"]) for f in exported
-    ] == [
+    assert [(f["contribution_id"], f["comment_id"], f["reason"], f["details"]) for f in exported] == [
         (contribution.id, None, "autre", "Pourquoi"),
         (None, comment.id, "spam", ""),
     ]

@@ -217,7 +217,10 @@ def test_htmx_fragments_in_english(english, french_left_over, auth, make_user, m
 
 
 def test_french_content_is_marked_lang_fr_on_english_pages(client, make_contribution):
-    contribution = make_contribution(title="Une proposition en français", body="Le texte citoyen reste en français, il faut le dire aux lecteurs d'écran.")
+    contribution = make_contribution(
+        title="Une proposition en français",
+        body="Le texte citoyen reste en français, il faut le dire aux lecteurs d'écran.",
+    )
     client.get("/langue/en")
     html = client.get(f"/contributions/{contribution.id}").get_data(as_text=True)
     assert '<h1 lang="fr">Une proposition en français</h1>' in html

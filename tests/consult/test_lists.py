@@ -36,9 +36,15 @@ def scored(session, make_consultation, make_user):
     for n in range(25):
         agree, disagree = n % 4, (n * 7) % 3
         add_contribution(
-            session, consultation, author, commit=False,
+            session,
+            consultation,
+            author,
+            commit=False,
             created_at=start + timedelta(minutes=n // 3),  # groups of three share a timestamp
-            agree_count=agree, disagree_count=disagree, pass_count=n % 2, vote_count=agree + disagree + n % 2,
+            agree_count=agree,
+            disagree_count=disagree,
+            pass_count=n % 2,
+            vote_count=agree + disagree + n % 2,
             divisive_score=float(min(agree, disagree)) / max(agree, disagree, 1) * (agree + disagree),
             consensus_score=(agree + 1) / (agree + disagree + 2) * (1 - 1 / (agree + disagree + n % 2 + 1)),
         )
@@ -59,7 +65,9 @@ def _expected(session, consultation, sort):
 def test_keyset_pages_have_no_duplicates_or_gaps(session, scored, sort):
     seen, after = [], None
     for _ in range(10):
-        page = list_contributions(session=session, consultation=scored, filters=ListFilters(sort=sort), after=after, limit=4)
+        page = list_contributions(
+            session=session, consultation=scored, filters=ListFilters(sort=sort), after=after, limit=4
+        )
         seen += [item.contribution.id for item in page.items]
         after = page.next_cursor
         if after is None:
@@ -86,7 +94,9 @@ def test_load_more_over_http_follows_the_sort(app, client, session, scored, sort
 def test_new_contribution_between_pages_does_not_shift_them(session, scored, make_user):
     first = list_contributions(session=session, consultation=scored, filters=ListFilters(), limit=5)
     add_contribution(session, scored, make_user())  # newest: would push every OFFSET page by one
-    second = list_contributions(session=session, consultation=scored, filters=ListFilters(), after=first.next_cursor, limit=5)
+    second = list_contributions(
+        session=session, consultation=scored, filters=ListFilters(), after=first.next_cursor, limit=5
+    )
     expected = _expected(session, scored, "recent")
     assert [i.contribution.id for i in first.items + second.items] == expected[1:11]
 
@@ -137,11 +147,21 @@ def test_no_js_next_page_and_back_to_start(app, client, session, make_consultati
 def test_filters_by_theme_principle_and_text(client, session, make_consultation, make_user):
     consultation, author = make_consultation(), make_user()
     a = add_contribution(session, consultation, author, theme_id="T01", title="Accès aux données de santé")
-    b = add_contribution(session, consultation, author, theme_id="T02", principles=["P05"], body="Un texte qui parle de 100% sobriété numérique ici.")
+    b = add_contribution(
+        session,
+        consultation,
+        author,
+        theme_id="T02",
+        principles=["P05"],
+        body="Un texte qui parle de 100% sobriété numérique ici.",
+    )
     c = add_contribution(session, consultation, author, principles=["P05", "P06"])
     assert _ids(client.get(_list_url(consultation, theme="T01")).get_data(as_text=True)) == [a.id]
     assert _ids(client.get(_list_url(consultation, principle="P05")).get_data(as_text=True)) == [c.id, b.id]
-    assert _ids(client.get(_list_url(consultation, q="DONNÉES")).get_data(as_text=True)) in ([a.id], [])  # SQLite lower() is ASCII-only
+    assert _ids(client.get(_list_url(consultation, q="DONNÉES")).get_data(as_text=True)) in (
+        [a.id],
+        [],
+    )  # SQLite lower() is ASCII-only
     assert _ids(client.get(_list_url(consultation, q="accès aux")).get_data(as_text=True)) == [a.id]
     assert _ids(client.get(_list_url(consultation, q="100%25 sobriété")).get_data(as_text=True)) == [b.id]
     assert _ids(client.get(_list_url(consultation, q="100%25")).get_data(as_text=True)) == [b.id]
@@ -153,7 +173,9 @@ def test_filters_by_theme_principle_and_text(client, session, make_consultation,
     html = client.get(_list_url(consultation, theme="T02", principle="P05")).get_data(as_text=True)
     assert _ids(html) == [b.id]
     assert 'value="T02" selected' in html and 'value="P05" selected' in html  # the form shows the URL's state
-    assert "Aucune contribution ne correspond" in client.get(_list_url(consultation, theme="T03")).get_data(as_text=True)
+    assert "Aucune contribution ne correspond" in client.get(_list_url(consultation, theme="T03")).get_data(
+        as_text=True
+    )
 
 
 def test_unpublished_statuses_only_for_moderators(client, session, make_consultation, make_user, auth):
@@ -175,10 +197,28 @@ def test_unpublished_statuses_only_for_moderators(client, session, make_consulta
 def test_sort_orders(client, session, make_consultation, make_user):
     consultation, author = make_consultation(), make_user()
     now = utcnow()
-    old_popular = add_contribution(session, consultation, author, created_at=now - timedelta(days=2), agree_count=9, vote_count=10,
-                                   disagree_count=1, divisive_score=1.0, consensus_score=0.75)
-    divisive = add_contribution(session, consultation, author, created_at=now - timedelta(days=1), agree_count=5, disagree_count=5,
-                                vote_count=10, divisive_score=10.0, consensus_score=0.45)
+    old_popular = add_contribution(
+        session,
+        consultation,
+        author,
+        created_at=now - timedelta(days=2),
+        agree_count=9,
+        vote_count=10,
+        disagree_count=1,
+        divisive_score=1.0,
+        consensus_score=0.75,
+    )
+    divisive = add_contribution(
+        session,
+        consultation,
+        author,
+        created_at=now - timedelta(days=1),
+        agree_count=5,
+        disagree_count=5,
+        vote_count=10,
+        divisive_score=10.0,
+        consensus_score=0.45,
+    )
     fresh = add_contribution(session, consultation, author, created_at=now)
     order = {sort: _ids(client.get(_list_url(consultation, sort=sort)).get_data(as_text=True)) for sort in SORTS}
     assert order["recent"] == [fresh.id, divisive.id, old_popular.id]
@@ -212,21 +252,30 @@ def _statements(app, client, url, headers=None):
 
 
 @pytest.mark.parametrize("headers", [None, HTMX], ids=["full", "htmx"])
-def test_statement_count_does_not_grow_with_page_size(app, client, session, make_consultation, make_user, auth, headers):
+def test_statement_count_does_not_grow_with_page_size(
+    app, client, session, make_consultation, make_user, auth, headers
+):
     app.config["CONTRIBUTIONS_PAGE_SIZE"] = 50
     consultation, voter = make_consultation(), make_user()
 
     def add(n):
         for i in range(n):
             author = make_user()  # a different author each time: authors must be batch-loaded
-            contribution = add_contribution(session, consultation, author, theme_id=f"T0{i % 9 + 1}",
-                                            principles=["P01", f"P{i % 16 + 1:02d}"] if i % 16 else ["P01"])
+            contribution = add_contribution(
+                session,
+                consultation,
+                author,
+                theme_id=f"T0{i % 9 + 1}",
+                principles=["P01", f"P{i % 16 + 1:02d}"] if i % 16 else ["P01"],
+            )
             add_vote(session, contribution, voter, [1, -1, 0][i % 3])
 
     add(5)
     auth.login(voter)
     small = _statements(app, client, _list_url(consultation), headers)
-    assert small == _statements(app, client, _list_url(consultation, sort="agreed", theme="T01", principle="P01"), headers)
+    assert small == _statements(
+        app, client, _list_url(consultation, sort="agreed", theme="T01", principle="P01"), headers
+    )
     add(45)
     html = client.get(_list_url(consultation), headers=headers or {}).get_data(as_text=True)
     assert len(_ids(html)) == 50
@@ -237,5 +286,7 @@ def test_statement_count_does_not_grow_with_page_size(app, client, session, make
 
 def test_contribution_page_statement_count_is_bounded(app, client, session, make_consultation, make_user):
     consultation = make_consultation()
-    contribution = add_contribution(session, consultation, make_user(), theme_id="T01", principles=["P01", "P02", "P03"])
+    contribution = add_contribution(
+        session, consultation, make_user(), theme_id="T01", principles=["P01", "P02", "P03"]
+    )
     assert _statements(app, client, f"/contributions/{contribution.id}") <= 8

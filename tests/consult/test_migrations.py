@@ -25,7 +25,10 @@ def test_migrations_match_models(database_url):
             diff = _without_sqlite_desc_index_pairs(diff)
             with engine.connect() as connection:
                 info = connection.exec_driver_sql("PRAGMA index_xinfo('ix_contribution_list_votes')").all()
-            assert [(row[2], row[3]) for row in info if row[2] in ("vote_count", "id")] == [("vote_count", 0), ("id", 1)]
+            assert [(row[2], row[3]) for row in info if row[2] in ("vote_count", "id")] == [
+                ("vote_count", 0),
+                ("id", 1),
+            ]
         assert diff == [], f"migrations and models differ: {diff}"
     finally:
         engine.dispose()

@@ -3,7 +3,10 @@
 import pytest
 
 
-@pytest.mark.parametrize("path", ["/", "/consultations/", "/confidentialite", "/accessibilite", "/mentions-legales", "/inscription", "/connexion"])
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/consultations/", "/confidentialite", "/accessibilite", "/mentions-legales", "/inscription", "/connexion"],
+)
 def test_public_pages_render_with_unique_title(client, path):
     response = client.get(path)
     assert response.status_code == 200
@@ -16,7 +19,15 @@ def test_public_pages_render_with_unique_title(client, path):
 
 def test_titles_differ_between_pages(client):
     titles = set()
-    for path in ["/", "/consultations/", "/confidentialite", "/accessibilite", "/mentions-legales", "/inscription", "/connexion"]:
+    for path in [
+        "/",
+        "/consultations/",
+        "/confidentialite",
+        "/accessibilite",
+        "/mentions-legales",
+        "/inscription",
+        "/connexion",
+    ]:
         html = client.get(path).get_data(as_text=True)
         titles.add(html.split("<title>")[1].split("</title>")[0])
     assert len(titles) == 7
@@ -92,7 +103,11 @@ def test_500_page(app, client):
 
 
 def test_static_assets_are_installed(client):
-    for path in ["/static/vendor/dsfr/dsfr.min.css", "/static/vendor/htmx/htmx.min.js", "/static/vendor/dsfr/dsfr.module.min.js"]:
+    for path in [
+        "/static/vendor/dsfr/dsfr.min.css",
+        "/static/vendor/htmx/htmx.min.js",
+        "/static/vendor/dsfr/dsfr.module.min.js",
+    ]:
         response = client.get(path)
         assert response.status_code == 200, path
         response.close()

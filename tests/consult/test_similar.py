@@ -17,10 +17,22 @@ def fresh_cache():
 def corpus(make_consultation, make_contribution):
     consultation = make_consultation()
     texts = [
-        ("Interdire la revente des données de santé", "Les données de santé des patients ne doivent jamais être vendues à des entreprises privées."),
-        ("Garder un accueil humain à l'hôpital", "Il faut toujours pouvoir parler à une personne au guichet, pas seulement à une borne."),
-        ("Réduire la consommation des serveurs", "Les centres de données de santé consomment beaucoup d'électricité, il faut les rendre sobres."),
-        ("Former les seniors au numérique", "Des ateliers gratuits pour apprendre à utiliser Mon espace santé dans chaque mairie."),
+        (
+            "Interdire la revente des données de santé",
+            "Les données de santé des patients ne doivent jamais être vendues à des entreprises privées.",
+        ),
+        (
+            "Garder un accueil humain à l'hôpital",
+            "Il faut toujours pouvoir parler à une personne au guichet, pas seulement à une borne.",
+        ),
+        (
+            "Réduire la consommation des serveurs",
+            "Les centres de données de santé consomment beaucoup d'électricité, il faut les rendre sobres.",
+        ),
+        (
+            "Former les seniors au numérique",
+            "Des ateliers gratuits pour apprendre à utiliser Mon espace santé dans chaque mairie.",
+        ),
     ]
     made = [make_contribution(consultation=consultation, title=t, body=b) for t, b in texts]
     return consultation, made
@@ -28,8 +40,11 @@ def corpus(make_consultation, make_contribution):
 
 def test_similar_finds_the_close_contribution(session, corpus):
     consultation, made = corpus
-    hits = similar_contributions(session=session, consultation_id=consultation.id,
-                                 text="On ne doit pas vendre les données de santé des patients aux entreprises")
+    hits = similar_contributions(
+        session=session,
+        consultation_id=consultation.id,
+        text="On ne doit pas vendre les données de santé des patients aux entreprises",
+    )
     assert hits and hits[0][0].id == made[0].id
     assert 0 < hits[0][1] <= 1
 
@@ -37,16 +52,25 @@ def test_similar_finds_the_close_contribution(session, corpus):
 def test_similar_ignores_short_text_and_unrelated(session, corpus):
     consultation, _ = corpus
     assert similar_contributions(session=session, consultation_id=consultation.id, text="bonjour") == []
-    assert similar_contributions(session=session, consultation_id=consultation.id,
-                                 text="Quelle belle journée ensoleillée pour une promenade en forêt") == []
+    assert (
+        similar_contributions(
+            session=session,
+            consultation_id=consultation.id,
+            text="Quelle belle journée ensoleillée pour une promenade en forêt",
+        )
+        == []
+    )
 
 
 def test_index_follows_new_and_withdrawn_contributions(session, corpus, make_contribution):
     consultation, made = corpus
     query = "Installer des bornes de recharge pour vélos électriques devant les pharmacies"
     assert similar_contributions(session=session, consultation_id=consultation.id, text=query) == []
-    new = make_contribution(consultation=consultation, title="Des bornes de recharge vélo",
-                            body="Installer des bornes de recharge pour vélos électriques devant chaque pharmacie.")
+    new = make_contribution(
+        consultation=consultation,
+        title="Des bornes de recharge vélo",
+        body="Installer des bornes de recharge pour vélos électriques devant chaque pharmacie.",
+    )
     assert similar_contributions(session=session, consultation_id=consultation.id, text=query)[0][0].id == new.id
     from consult.models import utcnow
 
@@ -59,11 +83,16 @@ def test_index_follows_new_and_withdrawn_contributions(session, corpus, make_con
 
 def test_similar_route_full_page_and_htmx_partial(client, corpus):
     consultation, made = corpus
-    params = {"title": "Vente des données", "body": "Je refuse que mes données de santé soient vendues à des entreprises"}
+    params = {
+        "title": "Vente des données",
+        "body": "Je refuse que mes données de santé soient vendues à des entreprises",
+    }
     page = client.get(f"/consultations/{consultation.slug}/similaires", query_string=params)
     assert page.status_code == 200
     assert "<html" in page.get_data(as_text=True) and made[0].title in page.get_data(as_text=True)
-    partial = client.get(f"/consultations/{consultation.slug}/similaires", query_string=params, headers={"HX-Request": "true"})
+    partial = client.get(
+        f"/consultations/{consultation.slug}/similaires", query_string=params, headers={"HX-Request": "true"}
+    )
     html = partial.get_data(as_text=True)
     assert "<html" not in html and made[0].title in html
     assert 'id="similar-contributions"' in html
@@ -72,7 +101,9 @@ def test_similar_route_full_page_and_htmx_partial(client, corpus):
 def test_similar_route_excludes_the_contribution_being_edited(client, corpus):
     consultation, made = corpus
     params = {"title": made[0].title, "body": made[0].body, "exclude": made[0].id}
-    html = client.get(f"/consultations/{consultation.slug}/similaires", query_string=params, headers={"HX-Request": "true"}).get_data(as_text=True)
+    html = client.get(
+        f"/consultations/{consultation.slug}/similaires", query_string=params, headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
     assert made[0].title not in html
 
 

@@ -9,7 +9,12 @@ def test_taxonomy_page(client):
         assert f'id="principe-{n}"' in html
     for n in range(1, 5):
         assert f"Dimension {n} —" in html
-    assert html.index("Dimension 1 —") < html.index('id="principe-1"') < html.index("Dimension 2 —") < html.index('id="principe-5"')
+    assert (
+        html.index("Dimension 1 —")
+        < html.index('id="principe-1"')
+        < html.index("Dimension 2 —")
+        < html.index('id="principe-5"')
+    )
     assert "Le numérique en santé complète et optimise les pratiques de santé effectuées en présentiel" in html
 
 
@@ -19,7 +24,7 @@ def test_unverified_wording_is_flagged(client):
     assert "Les principes 6 à 16" in html and "intitulés de travail" in html
     assert html.count("Intitulé de travail, non vérifié") == 14  # only principles 1 and 2 are verified verbatim
     assert html.count("Formulation officielle</p>") == 2
-    block = html[html.index('id="principe-6"'):html.index('id="principe-7"')]
+    block = html[html.index('id="principe-6"') : html.index('id="principe-7"')]
     assert "Intitulé de travail, non vérifié" in block
 
 

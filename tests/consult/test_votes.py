@@ -23,9 +23,7 @@ def voter(make_user, client):
 
 
 def vote(client, contribution, value, headers=None, **data):
-    return client.post(
-        f"/contributions/{contribution.id}/vote", data={"value": value, **data}, headers=headers
-    )
+    return client.post(f"/contributions/{contribution.id}/vote", data={"value": value, **data}, headers=headers)
 
 
 def fresh(session, contribution) -> Contribution:
@@ -96,9 +94,7 @@ def test_unknown_contribution_404(client, voter):
     assert client.post("/contributions/999999/vote", data={"value": 1}).status_code == 404
 
 
-def test_closed_consultation_refuses_with_409(
-    client, session, voter, make_consultation, make_contribution
-):
+def test_closed_consultation_refuses_with_409(client, session, voter, make_consultation, make_contribution):
     now = utcnow()
     closed = make_consultation(opens_at=now - timedelta(days=10), closes_at=now - timedelta(days=1))
     contribution = make_contribution(closed, agree_count=2, vote_count=2)
@@ -111,9 +107,7 @@ def test_closed_consultation_refuses_with_409(
     assert session.exec(select(Vote)).all() == []
 
 
-def test_closed_consultation_htmx_shows_the_reason_in_place(
-    client, voter, make_consultation, make_contribution
-):
+def test_closed_consultation_htmx_shows_the_reason_in_place(client, voter, make_consultation, make_contribution):
     now = utcnow()
     closed = make_consultation(opens_at=now - timedelta(days=10), closes_at=now - timedelta(days=1))
     contribution = make_contribution(closed)
@@ -127,15 +121,11 @@ def test_closed_consultation_htmx_shows_the_reason_in_place(
 
 def test_upcoming_consultation_refuses(client, voter, make_consultation, make_contribution):
     now = utcnow()
-    upcoming = make_consultation(
-        opens_at=now + timedelta(days=1), closes_at=now + timedelta(days=10)
-    )
+    upcoming = make_consultation(opens_at=now + timedelta(days=1), closes_at=now + timedelta(days=10))
     assert vote(client, make_contribution(upcoming), 1).status_code == 409
 
 
-@pytest.mark.parametrize(
-    "status", [s for s in ContributionStatus if s != ContributionStatus.PUBLISHED]
-)
+@pytest.mark.parametrize("status", [s for s in ContributionStatus if s != ContributionStatus.PUBLISHED])
 def test_unpublished_contribution_refuses(client, session, voter, make_contribution, status):
     contribution = make_contribution(status=status)
     response = vote(client, contribution, 1)
@@ -178,15 +168,11 @@ def test_votes_by_user_in_one_query(session, make_user, make_contribution, contr
     services.cast_vote(session=session, contribution=contribution, user=user, value=1)
     services.cast_vote(session=session, contribution=other, user=user, value=0)
     session.commit()
-    assert services.votes_by_user(
-        session=session, user=user, contribution_ids=[contribution.id, other.id]
-    ) == {
+    assert services.votes_by_user(session=session, user=user, contribution_ids=[contribution.id, other.id]) == {
         contribution.id: 1,
         other.id: 0,
     }
-    assert (
-        services.votes_by_user(session=session, user=None, contribution_ids=[contribution.id]) == {}
-    )
+    assert services.votes_by_user(session=session, user=None, contribution_ids=[contribution.id]) == {}
     assert services.vote_of(session=session, contribution_id=other.id, user=user) == 0
 
 
@@ -227,9 +213,7 @@ def test_csrf_is_required_and_accepted_from_the_htmx_header(app, client, voter, 
     page = client.get(f"/contributions/{contribution.id}/commentaires").get_data(as_text=True)
     token = page.split('"X-CSRFToken": "')[1].split('"')[0]
     response = vote(client, contribution, 1, headers={**HTMX, "X-CSRFToken": token})
-    assert response.status_code == 200 and 'aria-pressed="true"' in unescape(
-        response.get_data(as_text=True)
-    )
+    assert response.status_code == 200 and 'aria-pressed="true"' in unescape(response.get_data(as_text=True))
 
 
 def test_export_and_account_deletion_keep_votes(session, make_user, contribution):
@@ -285,9 +269,7 @@ def test_writes_are_rate_limited(database_url):
             )
             session.add_all([user, consultation])
             session.flush()
-            contribution = Contribution(
-                consultation_id=consultation.id, author_id=user.id, title="T", body="B"
-            )
+            contribution = Contribution(consultation_id=consultation.id, author_id=user.id, title="T", body="B")
             session.add(contribution)
             session.commit()
         client = app.test_client()

@@ -35,9 +35,7 @@ def test_concurrent_votes_keep_exact_counts(app, session, make_user, make_contri
     rng = random.Random(20261130)
     jobs = []  # (client, [values]) — each job runs its values in order, jobs run in parallel
     for index, user in enumerate(users):
-        jobs.append(
-            (signed_in_client(app, user), [rng.choice([1, -1, 0]) for _ in range(CHANGES_PER_USER)])
-        )
+        jobs.append((signed_in_client(app, user), [rng.choice([1, -1, 0]) for _ in range(CHANGES_PER_USER)]))
         if index < DOUBLE_SENDERS:
             jobs.append(
                 (
@@ -50,10 +48,7 @@ def test_concurrent_votes_keep_exact_counts(app, session, make_user, make_contri
 
     def run(job):
         client, values = job
-        return [
-            client.post(url, data={"value": v}, headers={"HX-Request": "true"}).status_code
-            for v in values
-        ]
+        return [client.post(url, data={"value": v}, headers={"HX-Request": "true"}).status_code for v in values]
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
@@ -66,9 +61,7 @@ def test_concurrent_votes_keep_exact_counts(app, session, make_user, make_contri
     row = session.get(Contribution, contribution.id)
     by_value = dict(
         session.exec(
-            select(Vote.value, func.count())
-            .where(Vote.contribution_id == contribution.id)
-            .group_by(Vote.value)
+            select(Vote.value, func.count()).where(Vote.contribution_id == contribution.id).group_by(Vote.value)
         ).all()
     )
     assert row.agree_count == by_value.get(1, 0)
@@ -78,9 +71,7 @@ def test_concurrent_votes_keep_exact_counts(app, session, make_user, make_contri
     assert row.consensus_score == pytest.approx(
         services.consensus_score(row.agree_count, row.disagree_count, row.vote_count)
     )
-    assert row.divisive_score == pytest.approx(
-        services.divisive_score(row.agree_count, row.disagree_count)
-    )
+    assert row.divisive_score == pytest.approx(services.divisive_score(row.agree_count, row.disagree_count))
     with capsys.disabled():
         print(
             f"\n[{session.get_bind().dialect.name}] {requests} votes from {USERS} users "
@@ -108,8 +99,6 @@ def test_same_user_racing_through_services(app, make_user, make_contribution):
         list(pool.map(cast, [1, -1, 0, 1, -1, 0, 1, -1] * 4))
     with Session(engine) as check:
         row = check.get(Contribution, contribution.id)
-        (value,) = check.exec(
-            select(Vote.value).where(Vote.contribution_id == contribution.id)
-        ).all()
+        (value,) = check.exec(select(Vote.value).where(Vote.contribution_id == contribution.id)).all()
         counts = {1: row.agree_count, -1: row.disagree_count, 0: row.pass_count}
         assert row.vote_count == 1 and counts[value] == 1 and sum(counts.values()) == 1

@@ -37,6 +37,7 @@ def types(text: str, **kwargs) -> list[str]:
 
 # -- structured identifiers ------------------------------------------------------------------
 
+
 def test_nir_key_and_corsica():
     assert nir_key("1750375123456") == 97 - 1750375123456 % 97
     assert nir_key("1752A12345678") == 97 - 1751912345678 % 97
@@ -62,19 +63,30 @@ def test_iban_checksum():
 
 @pytest.mark.parametrize(
     "phone",
-    ["06 12 34 56 78", "0612345678", "01.45.67.89.10", "07-81-22-33-44", "+33 6 12 34 56 78",
-     "+33612345678", "0033 1 45 67 89 10", "+33 (0)1 45 67 89 10", "+262 692 12 34 56"],
+    [
+        "06 12 34 56 78",
+        "0612345678",
+        "01.45.67.89.10",
+        "07-81-22-33-44",
+        "+33 6 12 34 56 78",
+        "+33612345678",
+        "0033 1 45 67 89 10",
+        "+33 (0)1 45 67 89 10",
+        "+262 692 12 34 56",
+    ],
 )
 def test_french_phone_formats(phone):
-    assert [(s.type, s.text) for s in detect(f"Appelez le {phone} svp", names=False)] == [
-        ("phone", phone)
-    ]
+    assert [(s.type, s.text) for s in detect(f"Appelez le {phone} svp", names=False)] == [("phone", phone)]
 
 
 @pytest.mark.parametrize(
     "text",
-    ["Le budget atteint 1234567890 euros.", "Code 123 456 789 0.", "En 2019, 12 34 56 78 90 votes.",
-     "Référence 06123456789012."],
+    [
+        "Le budget atteint 1234567890 euros.",
+        "Code 123 456 789 0.",
+        "En 2019, 12 34 56 78 90 votes.",
+        "Référence 06123456789012.",
+    ],
 )
 def test_other_numbers_are_not_phones(text):
     assert "phone" not in types(text, names=False)
@@ -88,10 +100,17 @@ def test_email_and_obfuscated_email():
 
 # -- addresses, dates of birth ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "address",
-    ["12 rue des Lilas", "3 bis avenue Jean Jaurès, 69007 Lyon", "45, boulevard de la République",
-     "7 place du Marché 35000 Rennes", "10 chemin des Vignes", "75011 Paris"],
+    [
+        "12 rue des Lilas",
+        "3 bis avenue Jean Jaurès, 69007 Lyon",
+        "45, boulevard de la République",
+        "7 place du Marché 35000 Rennes",
+        "10 chemin des Vignes",
+        "75011 Paris",
+    ],
 )
 def test_addresses(address):
     found = detect(f"J'habite au {address} depuis dix ans.", names=False)
@@ -100,8 +119,12 @@ def test_addresses(address):
 
 @pytest.mark.parametrize(
     "text",
-    ["Il manque 1 place de parking.", "Nous avons payé 15000 euros.", "Il y a 3 routes à refaire.",
-     "En 75000 ans le climat change."],
+    [
+        "Il manque 1 place de parking.",
+        "Nous avons payé 15000 euros.",
+        "Il y a 3 routes à refaire.",
+        "En 75000 ans le climat change.",
+    ],
 )
 def test_not_addresses(text):
     assert "address" not in types(text, names=False)
@@ -109,9 +132,11 @@ def test_not_addresses(text):
 
 @pytest.mark.parametrize(
     ("text", "date"),
-    [("Je suis né le 12/03/1975 à Lyon.", "12/03/1975"),
-     ("née le 1er avril 1962", "1er avril 1962"),
-     ("Date de naissance : 03-11-1980", "03-11-1980")],
+    [
+        ("Je suis né le 12/03/1975 à Lyon.", "12/03/1975"),
+        ("née le 1er avril 1962", "1er avril 1962"),
+        ("Date de naissance : 03-11-1980", "03-11-1980"),
+    ],
 )
 def test_birth_dates(text, date):
     assert [(s.type, s.text) for s in detect(text, names=False)] == [("birth_date", date)]
@@ -123,11 +148,20 @@ def test_a_plain_date_is_not_a_birth_date():
 
 # -- health (RGPD art. 9) ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "text",
-    ["Je suis diabétique depuis dix ans.", "mon cancer m'a coûté cher", "Ma dépression me fatigue.",
-     "J'ai le VIH.", "Mon fils est autiste.", "je suis atteinte d'une sclérose en plaques",
-     "J'ai un enfant handicapé.", "Je suis sous antidépresseurs.", "ma fille est asthmatique"],
+    [
+        "Je suis diabétique depuis dix ans.",
+        "mon cancer m'a coûté cher",
+        "Ma dépression me fatigue.",
+        "J'ai le VIH.",
+        "Mon fils est autiste.",
+        "je suis atteinte d'une sclérose en plaques",
+        "J'ai un enfant handicapé.",
+        "Je suis sous antidépresseurs.",
+        "ma fille est asthmatique",
+    ],
 )
 def test_first_person_health_disclosures(text):
     spans = detect(text, names=False)
@@ -137,9 +171,14 @@ def test_first_person_health_disclosures(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["La santé publique est une priorité.", "Il faut financer la recherche contre le cancer.",
-     "Je suis pour l'aide aux personnes handicapées.", "Les malades du diabète attendent.",
-     "Je suis médecin généraliste.", "j'ai peur du cancer"],
+    [
+        "La santé publique est une priorité.",
+        "Il faut financer la recherche contre le cancer.",
+        "Je suis pour l'aide aux personnes handicapées.",
+        "Les malades du diabète attendent.",
+        "Je suis médecin généraliste.",
+        "j'ai peur du cancer",
+    ],
 )
 def test_health_topics_without_disclosure(text):
     assert types(text, names=False) == []
@@ -147,10 +186,13 @@ def test_health_topics_without_disclosure(text):
 
 # -- names ----------------------------------------------------------------------------------
 
+
 def test_titles_and_ner_names():
     text = "Hier, Camille Durand a écrit à Mme Lefebvre et au Dr Martin, pas à Monsieur le Maire."
     assert [s.text for s in detect(text) if s.type == "person"] == [
-        "Camille Durand", "Mme Lefebvre", "Dr Martin",
+        "Camille Durand",
+        "Mme Lefebvre",
+        "Dr Martin",
     ]
 
 
@@ -165,9 +207,9 @@ def test_names_can_be_skipped():
 
 # -- API and redaction ------------------------------------------------------------------------
 
+
 def test_spans_are_sorted_and_do_not_overlap():
-    text = ("Jean Dupont, 12 rue des Lilas 75011 Paris, jean.dupont@exemple.fr, 06 12 34 56 78. "
-            "Je suis diabétique.")
+    text = "Jean Dupont, 12 rue des Lilas 75011 Paris, jean.dupont@exemple.fr, 06 12 34 56 78. Je suis diabétique."
     spans = detect(text)
     assert spans == sorted(spans, key=lambda s: s.start)
     assert all(a.end <= b.start for a, b in zip(spans, spans[1:], strict=False))
@@ -190,8 +232,29 @@ def test_detect_many_matches_detect():
 # -- properties: generated identifiers in French sentences ------------------------------------
 
 WORDS = st.sampled_from(
-    ["je", "pense", "que", "la", "santé", "numérique", "doit", "rester", "publique", "merci",
-     "contact", "mon", "numéro", "est", "le", "écrivez", "à", "l'État", "données", ",", "."]
+    [
+        "je",
+        "pense",
+        "que",
+        "la",
+        "santé",
+        "numérique",
+        "doit",
+        "rester",
+        "publique",
+        "merci",
+        "contact",
+        "mon",
+        "numéro",
+        "est",
+        "le",
+        "écrivez",
+        "à",
+        "l'État",
+        "données",
+        ",",
+        ".",
+    ]
 )
 FILLER = st.lists(WORDS, max_size=12).map(" ".join)
 
@@ -218,7 +281,10 @@ NIRS = st.builds(
     st.integers(1, 999),
 ).flatmap(lambda nir: st.sampled_from([nir, group(nir, 3), f"{nir[0]} {group(nir[1:], 2)}"]))
 IBANS = st.builds(
-    make_iban, st.integers(10000, 99999), st.integers(0, 99999), st.integers(0, 10**11 - 1),
+    make_iban,
+    st.integers(10000, 99999),
+    st.integers(0, 99999),
+    st.integers(0, 10**11 - 1),
     st.integers(0, 99),
 ).flatmap(lambda iban: st.sampled_from([iban, group(iban, 4)]))
 
