@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from nlp.commands import InputError, run_command
 from nlp.taxonomy import DEFAULT_PATH, load_taxonomy
 
 # spaCy and scikit-learn take seconds to import: `run` imports the analysis modules after the input
@@ -35,10 +36,6 @@ OUTPUT_COLUMNS = [
     "duplicate_of",
     "personal_data",
 ]
-
-
-class InputError(Exception):
-    """A problem with the user's input, reported without a traceback."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -316,13 +313,4 @@ def _peak_memory_mb() -> float:
 
 def main(argv: list[str]) -> int:
     """Run the command; user errors give exit code 2 and a one-line message on stderr."""
-    args = build_parser().parse_args(argv)
-    try:
-        return run(args)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-
-    except OSError as exc:  # e.g. an output directory that does not exist
-        print(f"error: {exc.strerror}: {exc.filename}", file=sys.stderr)
-        return 2
+    return run_command(build_parser(), run, argv)

@@ -12,11 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nlp.commands import InputError, run_command
 from nlp.opinions import OpinionGroups, PolisFormatError, read_polis
-
-
-class InputError(Exception):
-    """A problem with the user's input, reported without a traceback."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,15 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     """Run the command; user errors give exit code 2 and a one-line message on stderr."""
-    args = build_parser().parse_args(argv)
-    try:
-        return run(args)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:  # e.g. an output directory that does not exist
-        print(f"error: {exc.strerror}: {exc.filename}", file=sys.stderr)
-        return 2
+    return run_command(build_parser(), run, argv)
 
 
 def run(args: argparse.Namespace) -> int:
