@@ -102,6 +102,17 @@ def index(slug: str):
     return response
 
 
+def _submitted(form: ContributionForm) -> dict:
+    """The form's values as the services take them."""
+    return {
+        "title": form.title.data or "",
+        "body": form.body.data or "",
+        "theme_id": form.theme.data or None,
+        "principle_ids": form.principles.data or [],
+        "redact_personal_data": bool(form.redact_personal_data.data),
+    }
+
+
 def _masked_preview(form: ContributionForm, errors: dict) -> dict | None:
     """The title and body as they would be published with personal data masked, shown for the author to accept."""
     if "personal_data" not in errors:
@@ -125,11 +136,7 @@ def new(slug: str):
                 session=session,
                 consultation=consultation,
                 author=g.user,
-                title=form.title.data or "",
-                body=form.body.data or "",
-                theme_id=form.theme.data or None,
-                principle_ids=form.principles.data or [],
-                redact_personal_data=bool(form.redact_personal_data.data),
+                **_submitted(form),
             )
         except ValidationFailed as exc:
             errors = exc.errors
@@ -203,11 +210,7 @@ def edit(contribution_id: int):
                 session=session,
                 contribution=contribution,
                 consultation=consultation,
-                title=form.title.data or "",
-                body=form.body.data or "",
-                theme_id=form.theme.data or None,
-                principle_ids=form.principles.data or [],
-                redact_personal_data=bool(form.redact_personal_data.data),
+                **_submitted(form),
             )
         except ValidationFailed as exc:
             errors = exc.errors
