@@ -205,7 +205,7 @@ def test_htmx_fragments_in_english(english, french_left_over, auth, make_user, m
     fragment = html.unescape(
         english.get(f"/consultations/{consultation.slug}/contributions", headers=htmx).get_data(as_text=True)
     )
-    assert "Log in to vote" in fragment and "0 votes" in fragment
+    assert "Log in to vote" in fragment and "0 comments" in fragment
     assert french_left_over(fragment) == []
 
     auth.login(make_user())
