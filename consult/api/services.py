@@ -12,7 +12,6 @@ from consult.api.cursor import decode_cursor, encode_cursor
 from consult.errors import ValidationFailed
 from consult.models import (
     Consultation,
-    ConsultationPhase,
     Contribution,
     ContributionPrinciple,
     ContributionStatus,
@@ -90,20 +89,6 @@ def _published():
 
 def list_consultations(*, session: Session) -> list[Consultation]:
     return list(session.exec(select(Consultation).order_by(col(Consultation.opens_at).desc(), Consultation.id)))
-
-
-def get_consultation(*, session: Session, slug: str) -> Consultation | None:
-    return session.exec(select(Consultation).where(Consultation.slug == slug)).first()
-
-
-def list_phases(*, session: Session, consultation: Consultation) -> list[ConsultationPhase]:
-    return list(
-        session.exec(
-            select(ConsultationPhase)
-            .where(ConsultationPhase.consultation_id == consultation.id)
-            .order_by(ConsultationPhase.position, ConsultationPhase.starts_at)
-        )
-    )
 
 
 def count_consultation(*, session: Session, consultation: Consultation) -> ConsultationCounts:

@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from consult import errors as html_errors
 from consult.api import serialize, services
 from consult.api.openapi import build_document
+from consult.consultations import services as consultation_services
 from consult.db import get_session
 from consult.errors import ValidationFailed
 from consult.extensions import limiter
@@ -36,16 +37,20 @@ def consultations():
 @bp.get("/consultations/<slug>")
 def consultation(slug: str):
     session = get_session()
-    found = services.get_consultation(session=session, slug=slug) or _not_found("Consultation introuvable.")
+    found = consultation_services.get_consultation(session=session, slug=slug) or _not_found(
+        "Consultation introuvable."
+    )
     counts = services.count_consultation(session=session, consultation=found)
-    phases = services.list_phases(session=session, consultation=found)
+    phases = consultation_services.list_phases(session=session, consultation=found)
     return jsonify(serialize.consultation_detail(found, counts, phases))
 
 
 @bp.get("/consultations/<slug>/contributions")
 def contributions(slug: str):
     session = get_session()
-    found = services.get_consultation(session=session, slug=slug) or _not_found("Consultation introuvable.")
+    found = consultation_services.get_consultation(session=session, slug=slug) or _not_found(
+        "Consultation introuvable."
+    )
     filters = _contribution_filters()
     page = services.list_contributions(session=session, consultation=found, filters=filters)
     # Only known filters go into the next link: a stray "slug" or "_external" must not reach it.
@@ -146,3 +151,8 @@ def handle_routing_error(exc: HTTPException):
     if request.path == PREFIX or request.path.startswith(PREFIX + "/"):
         return handle_http(exc)
     return html_errors.handle_http_exception(exc)
+
+
+def _consultation_or_404(session, slug: str):
+    found = consultation_services.get_consultation(session=session, slug=slug)
+    return found or _not_found("Consultation introuvable.")
