@@ -113,6 +113,20 @@ def _submitted(form: ContributionForm) -> dict:
     }
 
 
+def _render_form(form: ContributionForm, errors: dict, consultation: Consultation, contribution: Contribution | None):
+    """The submit or edit page, with the errors (422) and, when personal data was found, its masked preview."""
+    page = render_template(
+        "contributions/form.html",
+        form=form,
+        errors=errors,
+        consultation=consultation,
+        contribution=contribution,
+        masked=_masked_preview(form, errors),
+        **_taxonomy(),
+    )
+    return page, (422 if errors else 200)
+
+
 def _masked_preview(form: ContributionForm, errors: dict) -> dict | None:
     """The title and body as they would be published with personal data masked, shown for the author to accept."""
     if "personal_data" not in errors:
@@ -154,15 +168,7 @@ def new(slug: str):
             return redirect(url_for("contributions.detail", contribution_id=contribution.id), 303)
     elif request.method == "POST":
         errors = {"__all__": _("Le formulaire a expiré : rechargez la page et renvoyez-le.")}
-    return render_template(
-        "contributions/form.html",
-        form=form,
-        errors=errors,
-        consultation=consultation,
-        contribution=None,
-        masked=_masked_preview(form, errors),
-        **_taxonomy(),
-    ), (422 if errors else 200)
+    return _render_form(form, errors, consultation, None)
 
 
 @bp.get("/contributions/<int:contribution_id>")
@@ -223,15 +229,7 @@ def edit(contribution_id: int):
             errors = {"__all__": _("Le formulaire a expiré : rechargez la page et renvoyez-le.")}
         # Refuse to show an edit form that could not be saved (closed consultation, no longer pending).
         services.ensure_editable(contribution=contribution, consultation=consultation)
-    return render_template(
-        "contributions/form.html",
-        form=form,
-        errors=errors,
-        consultation=consultation,
-        contribution=contribution,
-        masked=_masked_preview(form, errors),
-        **_taxonomy(),
-    ), (422 if errors else 200)
+    return _render_form(form, errors, consultation, contribution)
 
 
 @bp.route("/contributions/<int:contribution_id>/retrait", methods=["GET", "POST"])
