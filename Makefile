@@ -8,7 +8,7 @@ PORT ?= 5000
 VENDOR := consult/static/vendor
 DSFR := node_modules/@gouvfr/dsfr/dist
 
-.PHONY: setup run test bench lint translations clean
+.PHONY: setup run test system-deps bench lint translations clean
 
 setup: $(STAMPS)/python $(STAMPS)/frontend ## create the venv, install Python and front-end packages, migrate, seed
 	$(BIN)/pybabel compile --use-fuzzy --statistics -d consult/translations
@@ -35,8 +35,11 @@ $(STAMPS)/frontend: package.json package-lock.json .dsfr.yml
 run: setup ## serve the demo on http://127.0.0.1:$(PORT)
 	$(BIN)/consult run --host 127.0.0.1 --port $(PORT)
 
-test: setup ## the whole suite: unit, web, PostgreSQL, browser
+test: system-deps setup ## the whole suite: unit, web, PostgreSQL, browser
 	bash scripts/test.sh
+
+system-deps: ## install (as root) or name the Debian packages the suite needs: chromium, redis, postgresql, poppler
+	bash scripts/system-deps.sh
 
 bench: setup
 	$(BIN)/python -m bench
