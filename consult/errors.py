@@ -23,7 +23,8 @@ ERROR_TEXTS = {
     400: (
         _l("Requête invalide"),
         _l(
-            "La requête n'a pas pu être comprise. Si vous avez envoyé un formulaire, la page a peut-être expiré : rechargez-la et réessayez."
+            "La requête n'a pas pu être comprise. Si vous avez envoyé un formulaire, la page a peut-être expiré : "
+            "rechargez-la et réessayez."
         ),
     ),
     403: (_l("Accès refusé"), _l("Vous n'avez pas les droits nécessaires pour accéder à cette page.")),

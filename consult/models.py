@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Column,
     DateTime,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Text,
     UniqueConstraint,
     text,
@@ -43,6 +45,10 @@ def _cascade_fk(target: str, *, nullable: bool = False, index: bool = False, pri
 
 def _datetime_column(*, nullable: bool = False, index: bool = False) -> Column:
     return Column(DateTime(timezone=True), nullable=nullable, index=index)
+
+
+def _json_column(*, nullable: bool = False) -> Column:
+    return Column(JSON, nullable=nullable)
 
 
 class Role(StrEnum):
@@ -136,6 +142,11 @@ class LabelSource(StrEnum):
     AUTHOR = "author"
     NLP = "nlp"
     MODERATOR = "moderator"
+
+
+# Labels people gave. Pages, filters and the API's "principles" show these; the machine's ("nlp") are shown
+# apart, marked automatic, with their score and words.
+HUMAN_LABEL_SOURCES = (LabelSource.AUTHOR, LabelSource.MODERATOR)
 
 
 class ConsultationPhase(SQLModel, table=True):
@@ -236,6 +247,8 @@ class ContributionPrinciple(SQLModel, table=True):
     principle_id: str = Field(foreign_key="principle.id", primary_key=True, max_length=4)
     source: str = Field(default=LabelSource.AUTHOR, max_length=10, primary_key=True)
     score: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    # Automatic labels (source "nlp") only: the words behind the label, best first.
+    words: list[str] | None = Field(default=None, sa_column=_json_column(nullable=True))
 
 
 class Vote(SQLModel, table=True):
@@ -312,3 +325,164 @@ class Flag(SQLModel, table=True):
     details: str = Field(default="", max_length=1000)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_datetime_column())
     resolved_at: datetime | None = Field(default=None, sa_column=_datetime_column(nullable=True))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Analysis: automatic labels, analysis runs and their stored results, label models learnt from moderators.
+#
+# Automatic labels are the machine's current reading of each contribution: principles in ContributionPrinciple with
+# source "nlp" (score and words), the rest in AutomaticLabel (one row per contribution). They are written at
+# submission, refreshed by each successful analysis run and after retraining, and never touch a human label
+# (author or moderator rows, Contribution.theme_id).
+#
+# An AnalysisRun is one background analysis of a consultation. Its results (RunTheme, RunContribution,
+# RunOpinionGroup, and the run's own JSON columns) are written in ONE transaction with status "succeeded", so a
+# crashed run leaves nothing half written and readers take the latest succeeded run. A report is built from these
+# rows alone (consult.analysis.results.load_run_results), never by recomputing.
+
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+ACTIVE_RUN_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+class AutomaticLabel(SQLModel, table=True):
+    """The nlp library's reading of one contribution, apart from the human labels (replaced as a whole)."""
+
+    contribution_id: int = Field(sa_column=_cascade_fk("contribution.id", primary_key=True))
+    theme_id: str | None = Field(default=None, foreign_key="theme.id", max_length=4)  # reference theme
+    theme_score: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    theme_words: list[str] = Field(default_factory=list, sa_column=_json_column())
+    # Lowest score among the theme and the principles given: the queue filters on it ("how sure").
+    confidence: float | None = Field(default=None, sa_column=Column(Float, nullable=True, index=True))
+    # [{"id": contribution id, "score": cosine}] best first: published contributions saying nearly the same.
+    duplicate_candidates: list[dict] = Field(default_factory=list, sa_column=_json_column())
+    # [{"field": "title"|"body", "start", "end", "type", "sensitive"}] in the stored text.
+    personal_data: list[dict] = Field(default_factory=list, sa_column=_json_column())
+    has_personal_data: bool = Field(default=False, index=True)
+    has_duplicates: bool = Field(default=False, index=True)
+    run_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("analysisrun.id", ondelete="SET NULL"), nullable=True)
+    )  # None: labelled at submission or after retraining
+    model_version: str = Field(default="", max_length=80)
+    labelled_at: datetime = Field(default_factory=utcnow, sa_column=_datetime_column())
+
+
+class AnalysisRun(SQLModel, table=True):
+    """One analysis of a consultation, run as a background job; results visible only once it has succeeded."""
+
+    __table_args__ = (
+        Index("ix_analysisrun_consultation", "consultation_id", "status", "id"),
+        # At most one queued or running run per consultation, even when two people click at once.
+        Index(
+            "uq_analysisrun_active",
+            "consultation_id",
+            unique=True,
+            sqlite_where=text("status IN ('queued', 'running')"),
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(sa_column=_cascade_fk("consultation.id", nullable=False))
+    status: str = Field(default=RunStatus.QUEUED, max_length=10)
+    requested_by_id: int | None = Field(default=None, foreign_key="user.id")
+    retry_of_id: int | None = Field(default=None, foreign_key="analysisrun.id")
+    job_id: str = Field(default="", max_length=64)
+    backend: str = Field(default="", max_length=10)  # "thread" or "rq"
+    worker: str = Field(default="", max_length=120)  # host:pid that ran it
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_datetime_column())
+    started_at: datetime | None = Field(default=None, sa_column=_datetime_column(nullable=True))
+    heartbeat_at: datetime | None = Field(default=None, sa_column=_datetime_column(nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=_datetime_column(nullable=True))
+    progress: int = Field(default=0)  # percent
+    step: str = Field(default="", max_length=40)
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # What the run read and how: enough to name it in a report and to tell whether the data changed since.
+    parameters: dict = Field(default_factory=dict, sa_column=_json_column())
+    versions: dict = Field(default_factory=dict, sa_column=_json_column())  # library, models, python packages
+    timings: dict = Field(default_factory=dict, sa_column=_json_column())  # seconds per step, "total"
+    fingerprint: str = Field(default="", max_length=64)  # sha256 of the analysed ids, texts and votes
+    n_contributions: int = Field(default=0)
+    n_votes: int = Field(default=0)
+    n_participants: int = Field(default=0)
+    peak_memory_mb: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    # Counts for a dashboard: {"principles": {"P01": n}, "reference_themes": {...}, "duplicates": {...}, ...}.
+    summary: dict = Field(default_factory=dict, sa_column=_json_column())
+    # Opinion groups from votes, overall part: {"silhouette", "points": [[x, y, group], ...] (one per grouped
+    # participant, no identity), "consensus": [...], "divisive": [...]}; empty without enough votes.
+    opinions: dict = Field(default_factory=dict, sa_column=_json_column())
+
+
+class RunTheme(SQLModel, table=True):
+    """A theme (key "3") or an idea inside it (key "3.1") discovered by a run, with its verbatims."""
+
+    __table_args__ = (UniqueConstraint("run_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(sa_column=_cascade_fk("analysisrun.id", nullable=False))
+    key: str = Field(max_length=12)
+    parent_key: str | None = Field(default=None, max_length=12)  # the theme of an idea
+    position: int = Field(default=0)  # by decreasing size
+    label: str = Field(max_length=300)
+    terms: list[str] = Field(default_factory=list, sa_column=_json_column())
+    size: int = Field(default=0)
+    reference_theme_id: str | None = Field(default=None, foreign_key="theme.id", max_length=4)
+    reference_score: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    summary: list[str] = Field(default_factory=list, sa_column=_json_column())  # extractive, from verbatims
+    # [{"contribution_id", "text" (personal data masked), "score"}]: central yet diverse contributions.
+    verbatims: list[dict] = Field(default_factory=list, sa_column=_json_column())
+
+
+class RunContribution(SQLModel, table=True):
+    """What a run found about one contribution: theme, idea, principles, duplicate group, personal data."""
+
+    run_id: int = Field(sa_column=_cascade_fk("analysisrun.id", primary_key=True))
+    contribution_id: int = Field(sa_column=_cascade_fk("contribution.id", primary_key=True, index=True))
+    status: str = Field(max_length=12)  # the contribution's status when analysed
+    theme_key: str | None = Field(default=None, max_length=12)  # None: not in the theme corpus, or no content word
+    theme_score: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    idea_key: str | None = Field(default=None, max_length=12)
+    reference_theme_id: str | None = Field(default=None, max_length=4)
+    reference_score: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    principles: list[dict] = Field(default_factory=list, sa_column=_json_column())  # [{"id", "score", "words"}]
+    duplicate_of_id: int | None = Field(default=None)  # the kept contribution of its duplicate group
+    personal_data: list[str] = Field(default_factory=list, sa_column=_json_column())  # span types found
+
+
+class RunOpinionGroup(SQLModel, table=True):
+    """An opinion group found from the votes by a run: size, centre on the 2-D map, what sets it apart."""
+
+    __table_args__ = (UniqueConstraint("run_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(sa_column=_cascade_fk("analysisrun.id", nullable=False))
+    number: int  # 0.. by decreasing size
+    size: int
+    center_x: float
+    center_y: float
+    # [{"contribution_id", "direction", "n_agree", "n_disagree", "n_seen", "agree_ratio", "repness", "p_value"}]
+    representative: list[dict] = Field(default_factory=list, sa_column=_json_column())
+
+
+class LabelModel(SQLModel, table=True):
+    """A principle or theme classifier trained on the human labels, with its cross-validated quality."""
+
+    __table_args__ = (Index("ix_labelmodel_kind", "kind", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=12)  # "principles" or "themes"
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_datetime_column())
+    trained_by_id: int | None = Field(default=None, foreign_key="user.id")
+    n_texts: int = Field(default=0)  # texts the model was fitted on
+    n_labels: int = Field(default=0)  # human-labelled among them
+    # {"macro_f1", "micro_f1", "per_label": {...}, "baseline": {...}, "folds", "n_labels"}
+    metrics: dict = Field(default_factory=dict, sa_column=_json_column())
+    versions: dict = Field(default_factory=dict, sa_column=_json_column())
+    # The fitted estimator, pickled by consult.analysis (written and read only by this application).
+    payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from consult.api.cursor import decode_cursor, encode_cursor
 from consult.errors import ValidationFailed
 from consult.models import (
+    HUMAN_LABEL_SOURCES,
     Consultation,
     Contribution,
     ContributionPrinciple,
@@ -140,6 +141,7 @@ def list_contributions(
             exists().where(
                 ContributionPrinciple.contribution_id == Contribution.id,
                 ContributionPrinciple.principle_id == filters.principle,
+                ContributionPrinciple.source.in_(HUMAN_LABEL_SOURCES),
             )
         )
     if filters.q:
@@ -198,7 +200,10 @@ def _principles_of(*, session: Session, ids: list[int]) -> dict[int, list[tuple[
     rows = session.exec(
         select(ContributionPrinciple.contribution_id, ContributionPrinciple.source, Principle)
         .join(Principle, Principle.id == ContributionPrinciple.principle_id)
-        .where(col(ContributionPrinciple.contribution_id).in_(ids))
+        .where(
+            col(ContributionPrinciple.contribution_id).in_(ids),
+            col(ContributionPrinciple.source).in_(HUMAN_LABEL_SOURCES),
+        )
         .order_by(Principle.number, ContributionPrinciple.source)
     )
     for contribution_id, source, principle in rows:

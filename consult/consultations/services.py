@@ -60,7 +60,8 @@ def ensure_open(consultation: Consultation, now: datetime | None = None) -> None
     if status == "closed":
         raise Conflict(
             _l(
-                "La consultation « %(title)s » est close : elle reste consultable mais il n'est plus possible d'y contribuer.",
+                "La consultation « %(title)s » est close : elle reste consultable mais il n'est plus possible "
+                "d'y contribuer.",
                 title=consultation.title,
             )
         )

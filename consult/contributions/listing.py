@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from consult.contributions.services import ContributionView, principles_by_contribution
 from consult.models import (
+    HUMAN_LABEL_SOURCES,
     SEARCH_VECTOR_SQL,
     Consultation,
     Contribution,
@@ -68,7 +69,10 @@ class Page:
 def list_contributions(
     *, session: Session, consultation: Consultation, filters: ListFilters, after: str | None = None, limit: int = 20
 ) -> Page:
-    """Return one page of contributions in two queries whatever the page size (rows with authors and themes, principles)."""
+    """Return one page of contributions in two queries whatever the page size.
+
+    The rows come with their authors and themes, then the principles in one more query.
+    """
     column, descending = SORTS.get(filters.sort, SORTS[DEFAULT_SORT])
     statement = (
         select(Contribution, User.pseudonym, Theme)
@@ -84,6 +88,7 @@ def list_contributions(
             .where(
                 ContributionPrinciple.contribution_id == Contribution.id,
                 ContributionPrinciple.principle_id == filters.principle,
+                ContributionPrinciple.source.in_(HUMAN_LABEL_SOURCES),
             )
             .exists()
         )

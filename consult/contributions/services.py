@@ -12,6 +12,7 @@ from consult.analysis.services import find_personal_data
 from consult.consultations.services import ensure_open
 from consult.errors import Conflict, ValidationFailed
 from consult.models import (
+    HUMAN_LABEL_SOURCES,
     Channel,
     Consultation,
     Contribution,
@@ -99,8 +100,8 @@ def screen_personal_data(*, title: str, body: str, redact: bool) -> tuple[str, s
         raise ValidationFailed(
             {
                 "personal_data": _l(
-                    "Votre texte semble contenir des données personnelles (%(kinds)s). Pour protéger votre vie privée et "
-                    "celle des autres, elles ne peuvent pas être publiées : reformulez votre texte, ou acceptez de "
+                    "Votre texte semble contenir des données personnelles (%(kinds)s). Pour protéger votre vie privée "
+                    "et celle des autres, elles ne peuvent pas être publiées : reformulez votre texte, ou acceptez de "
                     "publier la version où elles sont masquées.",
                     kinds=", ".join(str(k) for k in kinds),
                 )
@@ -185,7 +186,8 @@ def ensure_editable(*, contribution: Contribution, consultation: Consultation) -
     if contribution.status != ContributionStatus.PENDING:
         raise Conflict(
             _l(
-                "Cette contribution n'est plus modifiable : seules les contributions en attente de modération peuvent l'être."
+                "Cette contribution n'est plus modifiable : seules les contributions en attente de modération "
+                "peuvent l'être."
             )
         )
 
@@ -293,14 +295,17 @@ def load_views(*, session: Session, contributions: list[Contribution]) -> list[C
 
 
 def principles_by_contribution(*, session: Session, contribution_ids: list[int]) -> dict[int, list[Principle]]:
-    """Return the principles of each contribution, whatever the source, without repeats, in number order."""
+    """Return the principles people gave each contribution (author or moderator), without repeats, in number order."""
     result: dict[int, list[Principle]] = {}
     if not contribution_ids:
         return result
     rows = session.exec(
         select(ContributionPrinciple.contribution_id, Principle)
         .join(Principle, Principle.id == ContributionPrinciple.principle_id)
-        .where(ContributionPrinciple.contribution_id.in_(contribution_ids))
+        .where(
+            ContributionPrinciple.contribution_id.in_(contribution_ids),
+            ContributionPrinciple.source.in_(HUMAN_LABEL_SOURCES),
+        )
         .order_by(ContributionPrinciple.contribution_id, Principle.number)
     ).all()
     for contribution_id, principle in rows:

@@ -159,7 +159,8 @@ def new(slug: str):
             if contribution.status == ContributionStatus.PENDING:
                 flash(
                     _(
-                        "Merci ! Votre contribution est enregistrée ; elle sera publiée après relecture par un modérateur."
+                        "Merci ! Votre contribution est enregistrée ; elle sera publiée après relecture par "
+                        "un modérateur."
                     ),
                     "success",
                 )

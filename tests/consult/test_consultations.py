@@ -1,4 +1,4 @@
-"""Consultation pages: groups by status, context, question, phases, live counts, call to action, read-only when closed."""
+"""Consultation pages: groups by status, context, question, phases, live counts, call to action, read-only closed."""
 
 from datetime import timedelta
 
