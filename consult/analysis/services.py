@@ -13,7 +13,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from consult.models import Contribution, ContributionStatus, utcnow
+from consult.models import Contribution, utcnow
+from consult.visibility import published_contributions
 from nlp.personal_data import detect, redact
 from nlp.similar import SimilarityIndex
 
@@ -74,9 +75,7 @@ class SimilarIndexCache:
             self._indexes.clear()
 
     def get(self, *, session: Session, consultation_id: int) -> SimilarityIndex | None:
-        published = (Contribution.consultation_id == consultation_id) & (
-            Contribution.status == ContributionStatus.PUBLISHED
-        )
+        published = (Contribution.consultation_id == consultation_id) & published_contributions()
         count = session.exec(select(func.count()).where(published)).one()
         if not count:
             return None
@@ -136,7 +135,9 @@ def similar_contributions(
     ][:k]
     if not hits:
         return []
-    rows = {c.id: c for c in session.exec(select(Contribution).where(Contribution.id.in_([cid for cid, _ in hits])))}
-    return [
-        (rows[cid], score) for cid, score in hits if cid in rows and rows[cid].status == ContributionStatus.PUBLISHED
-    ]
+    ids = [cid for cid, _ in hits]
+    # The index may be a few seconds behind a status change: ask the database what is still published.
+    rows = {
+        c.id: c for c in session.exec(select(Contribution).where(Contribution.id.in_(ids), published_contributions()))
+    }
+    return [(rows[cid], score) for cid, score in hits if cid in rows]

@@ -15,11 +15,11 @@ from consult.models import (
     Consultation,
     Contribution,
     ContributionPrinciple,
-    ContributionStatus,
     Principle,
     Theme,
     User,
 )
+from consult.visibility import published_contributions
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
@@ -84,10 +84,6 @@ class ConsultationCounts:
     participants: int
 
 
-def _published():
-    return Contribution.status == ContributionStatus.PUBLISHED
-
-
 def list_consultations(*, session: Session) -> list[Consultation]:
     return list(session.exec(select(Consultation).order_by(col(Consultation.opens_at).desc(), Consultation.id)))
 
@@ -100,7 +96,7 @@ def count_consultation(*, session: Session, consultation: Consultation) -> Consu
             func.coalesce(func.sum(Contribution.vote_count), 0),
             func.coalesce(func.sum(Contribution.comment_count), 0),
             func.count(func.distinct(Contribution.author_id)),
-        ).where(Contribution.consultation_id == consultation.id, _published())
+        ).where(Contribution.consultation_id == consultation.id, published_contributions())
     ).one()
     return ConsultationCounts(contributions=row[0], votes=int(row[1]), comments=int(row[2]), participants=row[3])
 
@@ -132,7 +128,7 @@ def list_contributions(
         select(Contribution, User.pseudonym, Theme)
         .join(User, User.id == Contribution.author_id)
         .outerjoin(Theme, Theme.id == Contribution.theme_id)
-        .where(Contribution.consultation_id == consultation.id, _published())
+        .where(Contribution.consultation_id == consultation.id, published_contributions())
     )
     if filters.theme:
         query = query.where(Contribution.theme_id == filters.theme)
@@ -184,7 +180,7 @@ def get_contribution(*, session: Session, contribution_id: int) -> ContributionR
         .join(Consultation, Consultation.id == Contribution.consultation_id)
         .join(User, User.id == Contribution.author_id)
         .outerjoin(Theme, Theme.id == Contribution.theme_id)
-        .where(Contribution.id == contribution_id, _published())
+        .where(Contribution.id == contribution_id, published_contributions())
     ).first()
     if row is None:
         return None

@@ -26,10 +26,10 @@ from consult.models import (
     ContributionStatus,
     Flag,
     ModerationMode,
-    Role,
     User,
     utcnow,
 )
+from consult.visibility import comment_visible_to
 
 MIN_LENGTH = 2
 MAX_LENGTH = 2000
@@ -48,12 +48,7 @@ class Thread:
     authors: dict[int, User] = field(default_factory=dict)
 
     def can_read(self, comment: Comment) -> bool:
-        """Published comments for all; pending or hidden ones for their author and moderators."""
-        if comment.status == CommentStatus.PUBLISHED:
-            return True
-        if comment.status == CommentStatus.DELETED or self.viewer is None:
-            return False
-        return comment.author_id == self.viewer.id or self.viewer.has_role(Role.MODERATOR)
+        return comment_visible_to(self.viewer, comment, self.contribution)
 
     def can_edit(self, comment: Comment) -> bool:
         return (

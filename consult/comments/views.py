@@ -25,6 +25,7 @@ from consult.models import (
     ContributionStatus,
     Role,
 )
+from consult.visibility import comment_visible_to, contribution_visible_to
 from consult.votes.web import back_to, sign_in_required, wants_fragment, write_limit
 
 bp = Blueprint("comments", __name__)
@@ -40,9 +41,9 @@ bp.add_app_template_global(comment_thread)
 
 @bp.get("/contributions/<int:contribution_id>/commentaires")
 def thread(contribution_id: int):
-    contribution = get_session().get(Contribution, contribution_id)
-    if contribution is None or contribution.status != ContributionStatus.PUBLISHED:
-        abort(404)
+    contribution = _readable_contribution(contribution_id)
+    if contribution.status != ContributionStatus.PUBLISHED:
+        abort(404)  # threads are for published contributions
     return _render_thread(contribution)
 
 
@@ -51,7 +52,7 @@ def thread(contribution_id: int):
 @write_limit()
 def create(contribution_id: int):
     session = get_session()
-    contribution = session.get(Contribution, contribution_id) or abort(404)
+    contribution = _readable_contribution(contribution_id)
     form = CommentForm()
     if not form.validate_on_submit():
         abort(400)
@@ -140,9 +141,19 @@ def moderate(comment_id: int):
     return _done(contribution, message, anchor=f"comment-{comment.id}")
 
 
+def _readable_contribution(contribution_id: int) -> Contribution:
+    contribution = get_session().get(Contribution, contribution_id)
+    if not contribution_visible_to(g.user, contribution):
+        abort(404)
+    return contribution
+
+
 def _own_comment(comment_id: int) -> Comment:
-    comment = get_session().get(Comment, comment_id) or abort(404)
-    if comment.status == CommentStatus.DELETED:
+    session = get_session()
+    comment = session.get(Comment, comment_id) or abort(404)
+    parent = session.get(Contribution, comment.contribution_id)
+    # Once its contribution is withdrawn or hidden, the comment (and the page around it) is not shown.
+    if not comment_visible_to(g.user, comment, parent):
         abort(404)
     if comment.author_id != g.user.id:
         abort(403)

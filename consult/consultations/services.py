@@ -16,11 +16,11 @@ from consult.models import (
     Consultation,
     ConsultationPhase,
     Contribution,
-    ContributionStatus,
     ModerationMode,
     Vote,
     utcnow,
 )
+from consult.visibility import published_contributions
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LIMITS = {"slug": 80, "title": 200, "summary": 500, "question": 500}
@@ -86,7 +86,7 @@ def list_phases(*, session: Session, consultation: Consultation) -> list[Consult
 
 def count_participation(*, session: Session, consultation: Consultation) -> ConsultationCounts:
     """Count published contributions, votes, and distinct participants (authors, voters, commenters)."""
-    visible = (Contribution.consultation_id == consultation.id, Contribution.status == ContributionStatus.PUBLISHED)
+    visible = (Contribution.consultation_id == consultation.id, published_contributions())
     contributions, votes = session.exec(
         select(func.count(), func.coalesce(func.sum(Contribution.vote_count), 0)).where(*visible)
     ).one()

@@ -21,7 +21,6 @@ from consult.models import (
     LabelSource,
     ModerationMode,
     Principle,
-    Role,
     Theme,
     User,
     utcnow,
@@ -31,8 +30,6 @@ TITLE_MIN, TITLE_MAX = 10, 140
 BODY_MIN, BODY_MAX = 30, 5000
 MAX_PRINCIPLES = 16
 
-# Anyone may open these; the others only their author and moderators.
-PUBLIC_STATUSES = {ContributionStatus.PUBLISHED, ContributionStatus.DUPLICATE}
 WITHDRAWABLE = {ContributionStatus.PENDING, ContributionStatus.PUBLISHED, ContributionStatus.HIDDEN}
 
 
@@ -44,16 +41,6 @@ class ContributionView:
     author: str
     theme: Theme | None = None
     principles: list[Principle] = field(default_factory=list)
-
-
-def is_moderator(user: User | None) -> bool:
-    return user is not None and user.has_role(Role.MODERATOR)
-
-
-def can_view(contribution: Contribution, user: User | None) -> bool:
-    if contribution.status in PUBLIC_STATUSES:
-        return True
-    return user is not None and (user.id == contribution.author_id or is_moderator(user))
 
 
 def validate_contribution(

@@ -27,6 +27,7 @@ from consult.errors import ValidationFailed
 from consult.extensions import htmx, limiter
 from consult.models import Consultation, Contribution, ContributionStatus, Role
 from consult.taxonomy.services import list_dimensions, list_principles, list_themes
+from consult.visibility import can_list_status, contribution_visible_to
 
 bp = Blueprint("contributions", __name__)
 
@@ -40,7 +41,7 @@ def _consultation_or_404(slug: str) -> Consultation:
 def _contribution_or_404(contribution_id: int) -> tuple[Contribution, Consultation]:
     session = get_session()
     contribution = services.get_contribution(session=session, contribution_id=contribution_id)
-    if contribution is None or not services.can_view(contribution, g.user):
+    if not contribution_visible_to(g.user, contribution):
         abort(404)  # 404 rather than 403: do not reveal that an unpublished contribution exists
     return contribution, session.get(Consultation, contribution.consultation_id)
 
@@ -65,7 +66,7 @@ def _taxonomy() -> dict:
 def index(slug: str):
     consultation = _consultation_or_404(slug)
     filters = parse_filters(request.args)
-    if filters.status != ContributionStatus.PUBLISHED and not services.is_moderator(g.user):
+    if not can_list_status(g.user, filters.status):
         abort(403)
     session = get_session()
     try:
@@ -178,6 +179,8 @@ def detail(contribution_id: int):
     session = get_session()
     view = services.load_views(session=session, contributions=[contribution])[0]
     kept = session.get(Contribution, contribution.duplicate_of_id) if contribution.duplicate_of_id else None
+    if not contribution_visible_to(g.user, kept):
+        kept = None  # the kept one may have been withdrawn or hidden since: no title, no link
     my_vote = listing.load_my_votes(session=session, user=g.user, contribution_ids=[contribution.id]).get(
         contribution.id
     )

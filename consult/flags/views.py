@@ -12,14 +12,12 @@ from consult.errors import ValidationFailed
 from consult.flags import services
 from consult.flags.forms import FlagForm
 from consult.models import Comment, CommentStatus, Consultation, Contribution, ContributionStatus
+from consult.visibility import comment_visible_to, contribution_visible_to
 from consult.votes.web import back_to, sign_in_required, wants_fragment, write_limit
 
 bp = Blueprint("flags", __name__)
 
-# Published content, or content already hidden by earlier flags, can be flagged; the rest is not
-# public.
-FLAGGABLE_CONTRIBUTIONS = (ContributionStatus.PUBLISHED, ContributionStatus.HIDDEN)
-FLAGGABLE_COMMENTS = (CommentStatus.PUBLISHED, CommentStatus.HIDDEN)
+# Only published content can be flagged, and only by someone allowed to read it (the form shows its text).
 BUTTONS = {"contribution": "flags/_flag_button.html", "comment": "flags/_flag_comment_button.html"}
 
 
@@ -27,9 +25,8 @@ BUTTONS = {"contribution": "flags/_flag_button.html", "comment": "flags/_flag_co
 @sign_in_required
 @write_limit()
 def flag_contribution(contribution_id: int):
-    session = get_session()
-    contribution = session.get(Contribution, contribution_id)
-    if contribution is None or contribution.status not in FLAGGABLE_CONTRIBUTIONS:
+    contribution = get_session().get(Contribution, contribution_id)
+    if not contribution_visible_to(g.user, contribution) or contribution.status != ContributionStatus.PUBLISHED:
         abort(404)
     return _flag("contribution", contribution, contribution.id, services.flag_contribution)
 
@@ -38,8 +35,10 @@ def flag_contribution(contribution_id: int):
 @sign_in_required
 @write_limit()
 def flag_comment(comment_id: int):
-    comment = get_session().get(Comment, comment_id)
-    if comment is None or comment.status not in FLAGGABLE_COMMENTS:
+    session = get_session()
+    comment = session.get(Comment, comment_id)
+    parent = session.get(Contribution, comment.contribution_id) if comment else None
+    if not comment_visible_to(g.user, comment, parent) or comment.status != CommentStatus.PUBLISHED:
         abort(404)
     return _flag("comment", comment, comment.contribution_id, services.flag_comment)
 

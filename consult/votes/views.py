@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from consult.db import get_session
 from consult.errors import Conflict
 from consult.models import Contribution
+from consult.visibility import contribution_visible_to
 from consult.votes import services
 from consult.votes.forms import VoteForm
 from consult.votes.web import (
@@ -26,7 +27,9 @@ bp.add_app_template_global(participation_back)
 @write_limit()
 def vote(contribution_id: int):
     session = get_session()
-    contribution = session.get(Contribution, contribution_id) or abort(404)
+    contribution = session.get(Contribution, contribution_id)
+    if not contribution_visible_to(g.user, contribution):
+        abort(404)  # the answer would show its title and counts
     form = VoteForm()
     if not form.validate_on_submit():
         abort(400)

@@ -231,7 +231,8 @@ def test_closed_consultation_refuses_with_409(client, session, author, make_cons
 
 
 def test_unpublished_contribution_refuses_with_409(client, author, make_contribution):
-    contribution = make_contribution(status=ContributionStatus.HIDDEN)
+    # Its author may read it, so is told why (others get a 404: see test_visibility).
+    contribution = make_contribution(status=ContributionStatus.HIDDEN, author=author)
     assert post(client, contribution, "Bonjour").status_code == 409
     assert client.post("/contributions/999999/commentaires", data={"body": "Bonjour"}).status_code == 404
 

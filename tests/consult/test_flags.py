@@ -158,8 +158,8 @@ def test_threshold_hides_a_contribution(app, client, session, make_user, sign_in
     row = reload(session, Contribution, contribution.id)
     assert (row.status, row.flag_count) == (ContributionStatus.HIDDEN, 3)
     sign_in(make_user())
-    assert flag(client, path).status_code == 303  # still flaggable while hidden
-    assert reload(session, Contribution, contribution.id).flag_count == 4
+    assert flag(client, path).status_code == 404  # hidden: no longer readable, so no longer flaggable
+    assert reload(session, Contribution, contribution.id).flag_count == 3
 
 
 def test_threshold_comes_from_config(app, client, session, reporter, contribution):

@@ -127,7 +127,8 @@ def test_upcoming_consultation_refuses(client, voter, make_consultation, make_co
 
 @pytest.mark.parametrize("status", [s for s in ContributionStatus if s != ContributionStatus.PUBLISHED])
 def test_unpublished_contribution_refuses(client, session, voter, make_contribution, status):
-    contribution = make_contribution(status=status)
+    # Its author may read it, so is told why (others get a 404: see test_visibility).
+    contribution = make_contribution(status=status, author=voter)
     response = vote(client, contribution, 1)
     assert response.status_code == 409
     assert "Cette contribution n'est pas publiée" in unescape(response.get_data(as_text=True))
