@@ -261,7 +261,39 @@ def consultation_edit(
     click.echo(f"Consultation modifiée : {consultation.slug} ({consultation.status()}).")
 
 
+@click.command("purge", help="Effacer ou anonymiser les données arrivées au terme de leur durée de conservation.")
+@click.option("--dry-run", is_flag=True, help="Compter sans rien effacer.")
+@click.option("--only", "only", multiple=True, help="Nom d'une purge (répétable) ; toutes par défaut.")
+@with_appcontext
+def purge(dry_run: bool, only: tuple[str, ...]) -> None:
+    from sqlmodel import Session
+
+    from consult.db import get_engine
+    from consult.models import utcnow
+    from consult.retention import PURGES, run_purges
+
+    unknown = set(only) - set(PURGES)
+    if unknown:
+        raise click.BadParameter(
+            f"purge inconnue : {', '.join(sorted(unknown))} ; connues : {', '.join(sorted(PURGES))}"
+        )
+    results = run_purges(
+        open_session=lambda: Session(get_engine(), expire_on_commit=False),
+        now=utcnow(),
+        dry_run=dry_run,
+        only=set(only) or None,
+    )
+    verb = "à traiter" if dry_run else "traité(s)"
+    for result in results:
+        if result.error:
+            click.echo(f"{result.name} : ÉCHEC ({result.error})", err=True)
+        else:
+            click.echo(f"{result.name} : {result.count} {verb}")
+    if any(result.error for result in results):
+        raise SystemExit(1)
+
+
 def register_commands(app: Flask) -> None:
-    for command in (db_group, seed_demo, create_user, set_role, sync_taxonomy_command):
+    for command in (db_group, seed_demo, create_user, set_role, sync_taxonomy_command, purge):
         app.cli.add_command(command)
     app.cli.add_command(consultation_group)
