@@ -1,7 +1,12 @@
 """Benchmark nlp.opinions against Pol.is's own groups on the shared open data, and time it.
 
+Headline: held-out vote prediction (nlp.vote_prediction): hide 15 % of the agree/disagree votes of the
+participants Pol.is grouped (seeded), fit on the rest, predict each hidden vote by its group's net agreement,
+and compare with Pol.is's own group-id scored the same way (Pol.is saw the hidden votes). Parameters are chosen
+leave-one-conversation-out; ARI against Pol.is and group stability are secondary columns.
+
 Usage (from the repository root):
-    .venv/bin/python bench/nlp_opinions.py                 # table + speed run
+    .venv/bin/python bench/nlp_opinions.py                 # prediction table + speed run
     .venv/bin/python bench/nlp_opinions.py --ablations     # + what each design choice is worth
     .venv/bin/python bench/nlp_opinions.py --history scoop-hivemind.affordable-housing
 The data (CC BY 4.0, The Computational Democracy Project) is read in place, never copied.
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import statistics
 import sys
 import time
@@ -22,6 +28,7 @@ from sklearn.metrics import adjusted_rand_score
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nlp.opinions import OpinionGroups, VoteMatrix, read_polis  # noqa: E402
+from nlp.vote_prediction import hide_votes, vote_prediction_accuracy  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "polis"
 SEEDS = range(10)
@@ -40,34 +47,96 @@ def ari(reference, ours, left_out_as_label=False):
     return adjusted_rand_score(reference[keep], ours[keep])
 
 
-def table(conversations, make_model=OpinionGroups):
-    print(
-        "| conversation | participants | statements (moderated out) | Pol.is grouped | Pol.is k "
-        "| our grouped | our k | ARI | ARI, our left-out as a group | ARI over seeds 0-9: "
-        "mean [min, max] | fit time |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
-    main_aris, strict_aris = [], []
-    for name, conv in conversations:
-        ref, matrix = conv.reference_groups, conv.matrix
-        started = time.perf_counter()
-        model = make_model(random_state=0).fit(matrix)
-        seconds = time.perf_counter() - started
-        seeds = [ari(ref, make_model(random_state=s).fit(matrix).groups_) for s in SEEDS]
-        main_aris.append(ari(ref, model.groups_))
-        strict_aris.append(ari(ref, model.groups_, left_out_as_label=True))
-        n, m = matrix.values.shape
+# -- headline: held-out vote prediction (nlp.vote_prediction), parameters chosen leave-one-conversation-out --
+
+# The candidates the leave-one-conversation-out choice picks from: Pol.is's own k rule, and k chosen by
+# how well the groups predict votes, a larger k needing a paired z above several bars.
+CANDIDATES = {
+    "silhouette": {"k_selection": "silhouette"},
+    **{f"votes, z > {z:g}": {"k_selection": "votes", "k_min_z": z} for z in (0, 1, 2, 3, 4)},
+}
+
+
+def predict_scores(conv, params, seeds):
+    """Per hiding seed: (ours, Pol.is, statement-majority baseline) accuracy, our k, our groups."""
+    matrix, ref = conv.matrix, conv.reference_groups
+    rows = []
+    for seed in seeds:
+        remaining, hidden = hide_votes(matrix.values, ref >= 0, random_state=seed)
+        model = OpinionGroups(random_state=0, **params).fit(
+            VoteMatrix(remaining, matrix.participants, matrix.statements, matrix.moderated_out)
+        )
+        score = functools.partial(vote_prediction_accuracy, matrix.values, remaining, hidden=hidden)
+        rows.append(
+            (
+                score(groups=model.groups_),
+                score(groups=ref),
+                score(groups=np.zeros(len(ref), int)),
+                model.n_groups_,
+                model.groups_,
+            )
+        )
+    return rows
+
+
+def stability(groupings, reference):
+    """Mean pairwise ARI between the groupings fitted on different hidden-vote resamplings."""
+    pairs = [
+        ari(a, b)
+        for i, a in enumerate(groupings)
+        for b in groupings[i + 1 :]
+        if ((a >= 0) & (b >= 0) & (reference >= 0)).any()
+    ]
+    return float(np.mean(pairs)) if pairs else float("nan")
+
+
+def prediction(conversations, seeds=SEEDS):
+    """Every candidate on every conversation, then the leave-one-conversation-out choice."""
+    names = [name for name, _ in conversations]
+    runs = {c: [predict_scores(conv, params, seeds) for _, conv in conversations] for c, params in CANDIDATES.items()}
+    diff = {c: [float(np.mean([o - p for o, p, *_ in r])) for r in runs[c]] for c in CANDIDATES}
+    print(f"Each candidate on all {len(names)} conversations (mean over hiding seeds of ours − Pol.is):\n")
+    short = (n.split(".")[1 if n.startswith("scoop") else 0][:14] for n in names)
+    print("| candidate | median | min | max | stability (median) | k (share of fits) | " + " | ".join(short) + " |")
+    print("|---|---:|---:|---:|---:|---|" + "---:|" * len(names))
+    for c in CANDIDATES:
+        cells = " | ".join(f"{d:+.4f}" for d in diff[c])
+        stable = statistics.median(
+            stability([r[4] for r in rows], conv.reference_groups)
+            for rows, (_, conv) in zip(runs[c], conversations, strict=True)
+        )
+        ks = np.array([r[3] for rows in runs[c] for r in rows])
+        shares = ", ".join(f"{k}: {np.mean(ks == k):.0%}" for k in np.unique(ks))
         print(
-            f"| {name} | {n} | {m} ({len(matrix.moderated_out)}) | {(ref >= 0).sum()} "
-            f"| {len(set(ref[ref >= 0]))} | {(model.groups_ >= 0).sum()} | {model.n_groups_} "
-            f"| {main_aris[-1]:.3f} | {strict_aris[-1]:.3f} | {np.mean(seeds):.3f} "
-            f"[{min(seeds):.3f}, {max(seeds):.3f}] | {seconds:.2f} s |"
+            f"| {c} | {statistics.median(diff[c]):+.4f} | {min(diff[c]):+.4f} | {max(diff[c]):+.4f} "
+            f"| {stable:.3f} | {shares} | {cells} |"
         )
     print(
-        f"\nmedian ARI {statistics.median(main_aris):.3f} (min {min(main_aris):.3f}); "
-        f"left-out as a group: median {statistics.median(strict_aris):.3f} "
-        f"(min {min(strict_aris):.3f}); >= 0.5 on {sum(a >= 0.5 for a in main_aris)}"
-        f"/{len(main_aris)}"
+        f"\nLeave-one-conversation-out: each row's candidate is the one with the best median difference on the "
+        f"other {len(names) - 1} conversations; hiding seeds {seeds.start}-{seeds.stop - 1}.\n"
+    )
+    print(
+        "| conversation | chosen on the others | statement majority | Pol.is | ours | ours − Pol.is "
+        "| our k over seeds | stability (ARI between seeds) | ARI vs Pol.is (full votes) |"
+    )
+    print("|---|---|---:|---:|---:|---:|---|---:|---:|")
+    held_out = []
+    for i, (name, conv) in enumerate(conversations):
+        others = [j for j in range(len(names)) if j != i]
+        chosen = max(CANDIDATES, key=lambda c: statistics.median(diff[c][j] for j in others))
+        rows = runs[chosen][i]
+        ours, polis, base = (float(np.mean(col)) for col in list(zip(*rows, strict=True))[:3])
+        held_out.append(ours - polis)
+        full = OpinionGroups(random_state=0, **CANDIDATES[chosen]).fit(conv.matrix).groups_
+        ks = "".join(str(r[3]) for r in rows)
+        print(
+            f"| {name} | {chosen} | {base:.4f} | {polis:.4f} | {ours:.4f} | {ours - polis:+.4f} | {ks} "
+            f"| {stability([r[4] for r in rows], conv.reference_groups):.3f} | {ari(conv.reference_groups, full):.3f} |"
+        )
+    print(
+        "\n**held-out vote prediction, ours − Pol.is (leave-one-conversation-out): "
+        f"median {statistics.median(held_out):+.4f}, min {min(held_out):+.4f}, max {max(held_out):+.4f}; "
+        f"≥ 0 on {sum(d >= 0 for d in held_out)}/{len(held_out)}**"
     )
 
 
@@ -119,7 +188,12 @@ def ablations(conversations):
         "no sparsity-aware scaling": (NoSparsityScaling, {}, None),
         "k-means++ / lowest inertia for groups": (KMeansPlusPlusGroups, {}, None),
         "no min_group_size": (OpinionGroups, {"min_group_size": 0}, None),
-        "no k smoothing (plain silhouette argmax)": (OpinionGroups, {"k_smoothing": 0}, None),
+        "k by silhouette (Pol.is's rule)": (OpinionGroups, {"k_selection": "silhouette"}, None),
+        "k by plain silhouette argmax (no smoothing)": (
+            OpinionGroups,
+            {"k_selection": "silhouette", "k_smoothing": 0},
+            None,
+        ),
         "min_votes=1 (every voter grouped)": (OpinionGroups, {"min_votes": 1}, None),
         "oracle: Pol.is's participant set": (PolisParticipants, {}, None),
     }
@@ -318,6 +392,7 @@ def speed(repeats=5):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--seeds", type=int, default=10, help="hiding seeds per conversation")
     parser.add_argument("--ablations", action="store_true")
     parser.add_argument("--history", metavar="CONVERSATION")
     parser.add_argument("--replay", action="store_true", help="emulate warm-started updates")
@@ -325,7 +400,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.data.is_dir():
         conversations = load_all(args.data)
-        table(conversations)
+        prediction(conversations, range(args.seeds))
         if args.ablations:
             print()
             ablations(conversations)

@@ -37,7 +37,9 @@ Opinion groups from votes (``nlp.opinions``)
     The Pol.is method reimplemented from its published description: ``OpinionGroups(random_state=0).fit(matrix)``
     gives ``groups_``, ``embedding_``, ``representative_``, ``consensus_``, ``group_consensus_``,
     ``divisive_`` and ``statement_priorities(...)`` for routing; ``votes_to_matrix`` and ``read_polis`` build
-    the matrix.
+    the matrix. The number of groups (2-5) is the one whose groups best predict votes (``vote_accuracy_``;
+    ``k_selection="silhouette"`` gives Pol.is's own rule). ``nlp.vote_prediction`` (``hide_votes``,
+    ``vote_prediction_accuracy``) scores any grouping on held-out votes.
 
 Command line: ``python -m nlp analyze INPUT.csv --text-column COL --out OUT.csv [--report R.json]`` and
 ``python -m nlp opinions participants-votes.csv [--comments comments.csv] --out OUT.csv [--report R.json]``.
@@ -82,6 +84,8 @@ _EXPORTS = {
     "VoteMatrix": "nlp.opinions",
     "votes_to_matrix": "nlp.opinions",
     "read_polis": "nlp.opinions",
+    "hide_votes": "nlp.vote_prediction",
+    "vote_prediction_accuracy": "nlp.vote_prediction",
 }
 
 __all__ = sorted(_EXPORTS)

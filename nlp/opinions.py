@@ -4,7 +4,8 @@ Input is a participants x statements matrix (1 agree, -1 disagree, 0 pass, NaN u
 +1 here, the opposite of Pol.is's internal sign, which changes no distance). Moderated-out
 statements are zeroed, the matrix is centred on column means (unseen = mean), reduced to 2-D by PCA
 and projected with the sparsity-aware scaling; participants with enough votes form up to 100 base
-clusters, grouped into 2..5 opinion groups chosen by silhouette. Then: representative statements
+clusters, grouped into 2..5 opinion groups (k: the one whose groups best predict held-out votes, or
+Pol.is's silhouette rule). Then: representative statements
 per group with their statistics, overall and group-informed consensus, divisive statements, and
 the statement-routing priority.
 """
@@ -25,6 +26,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.extmath import randomized_svd, svd_flip
 from threadpoolctl import threadpool_limits
+
+from nlp.vote_prediction import leave_one_out_correct
 
 AGREE, DISAGREE, PASS = 1, -1, 0
 # One-sided 90% normal quantile: the significance bar Pol.is uses for every selection test.
@@ -204,10 +207,21 @@ class OpinionGroups(BaseEstimator):
     min_group_size : int
         A k-means run leaving a group with fewer participants loses to runs that do not (not in
         Pol.is, whose single run from existing rows rarely isolates one outlier).
+    k_selection : {"votes", "silhouette"}
+        How the number of groups (2..max_groups) is chosen. "votes": groups are there to explain
+        votes, so each vote is predicted from the others by its group's majority
+        (``nlp.vote_prediction.leave_one_out_correct``) and a larger k replaces the current one
+        only when it predicts significantly more votes (paired z > ``k_min_z``).
+        "silhouette": Pol.is's rule (best silhouette of the base-cluster centres, with
+        ``k_smoothing``).
+    k_min_z : float
+        With k_selection="votes", the paired z (gain in votes predicted over its standard error)
+        a larger k needs: groups stay few unless more of them explain clearly more votes, and k
+        does not flip with noise.
     k_smoothing : int
-        A k above 2 is kept only if it also wins the silhouette on this many bootstrap resamplings
-        of the base clusters, standing in for Pol.is's rule that a new k must win several updates
-        in a row.
+        With k_selection="silhouette", a k above 2 is kept only if it also wins the silhouette on
+        this many bootstrap resamplings of the base clusters, standing in for Pol.is's rule that a
+        new k must win several updates in a row.
     n_representative, n_consensus, n_divisive : int
         How many statements to keep per group / overall.
     z_threshold : float
@@ -224,6 +238,8 @@ class OpinionGroups(BaseEstimator):
         max_groups=5,
         n_init=10,
         min_group_size=3,
+        k_selection="votes",
+        k_min_z=3.0,
         k_smoothing=4,
         n_representative=5,
         n_consensus=5,
@@ -238,6 +254,8 @@ class OpinionGroups(BaseEstimator):
         self.max_groups = max_groups
         self.n_init = n_init
         self.min_group_size = min_group_size
+        self.k_selection = k_selection
+        self.k_min_z = k_min_z
         self.k_smoothing = k_smoothing
         self.n_representative = n_representative
         self.n_consensus = n_consensus
@@ -258,7 +276,7 @@ class OpinionGroups(BaseEstimator):
         # several times more on a shared machine.
         with threadpool_limits(limits=1):
             self._fit_embedding(values, rng)
-            self._fit_groups(rng)
+            self._fit_groups(rng, values)
         self._fit_statistics(values)
         return self
 
@@ -339,7 +357,7 @@ class OpinionGroups(BaseEstimator):
 
     # -- clustering ------------------------------------------------------------------------------
 
-    def _fit_groups(self, rng):
+    def _fit_groups(self, rng, values):
         points = self.embedding_[self.in_conversation_]
         # Rounded, because projections equal up to float noise are the same point to k-means.
         n_base = min(self.n_base_clusters, len(np.unique(points.round(9), axis=0)))
@@ -352,7 +370,8 @@ class OpinionGroups(BaseEstimator):
         centers = base.cluster_centers_
         weights = np.bincount(base.labels_, minlength=n_base).astype(float)
         seed = rng.randint(2**31)
-        self.silhouette_, labels = self._choose_k(centers, weights, seed, rng)
+        votes = self._zero_moderated(values)[self.in_conversation_]
+        self.silhouette_, labels = self._choose_k(centers, weights, seed, rng, votes, base.labels_)
         members = labels[base.labels_]
         # Number groups by decreasing size so that ids are stable across runs and meaningful.
         found, sizes = np.unique(members, return_counts=True)
@@ -390,16 +409,34 @@ class OpinionGroups(BaseEstimator):
             labelings[k][present] = labels  # an empty base cluster's label does not matter
         return scores, labelings
 
-    def _choose_k(self, centers, weights, seed, rng):
+    def _choose_k(self, centers, weights, seed, rng, votes, base_labels):
+        self.vote_accuracy_ = {}
         if len(centers) <= 2:
             return {}, np.arange(len(centers))
         scores, labelings = self._silhouettes(centers, weights, seed)
         if not scores:
             return scores, np.zeros(len(centers), dtype=int)
+        if self.k_selection == "votes":
+            return scores, labelings[self._k_by_votes(labelings, votes, base_labels)]
+        if self.k_selection != "silhouette":
+            raise ValueError(f"k_selection must be 'votes' or 'silhouette', got {self.k_selection!r}")
         best = max(scores, key=scores.get)
         if best > 2 and not self._k_is_stable(best, centers, weights, seed, rng):
             best = 2
         return scores, labelings[best]
+
+    def _k_by_votes(self, labelings, votes, base_labels):
+        # Paired comparison, vote by vote: a larger k must predict significantly more votes than
+        # the current choice, so a gain within the noise neither buys a group nor flips k.
+        correct = {k: leave_one_out_correct(votes, labels[base_labels]) for k, labels in sorted(labelings.items())}
+        self.vote_accuracy_ = {k: float(c.mean()) for k, c in correct.items()}
+        best = min(correct)
+        for k in correct:
+            gain = correct[k].astype(float) - correct[best]
+            spread = gain.std(ddof=1) / np.sqrt(len(gain)) if len(gain) > 1 else 0.0
+            if gain.mean() > 0 and gain.mean() > self.k_min_z * spread:
+                best = k
+        return best
 
     def _k_is_stable(self, k, centers, weights, seed, rng):
         # Pol.is only leaves its current k when the same new k wins several updates in a row;

@@ -121,6 +121,7 @@ def build_report(model: OpinionGroups, texts: dict[str, str], timings: dict[str,
         "n_grouped": int((model.groups_ >= 0).sum()),
         "n_groups": model.n_groups_,
         "silhouette_by_k": {str(k): round(v, 4) for k, v in model.silhouette_.items()},
+        "vote_accuracy_by_k": {str(k): round(v, 4) for k, v in model.vote_accuracy_.items()},
         "groups": [
             {
                 "group": g,

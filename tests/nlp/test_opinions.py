@@ -1,5 +1,6 @@
 """Opinion groups (Pol.is method): matrix, groups, statement statistics, routing priority."""
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from nlp.opinions import (
     read_polis,
     votes_to_matrix,
 )
+from nlp.vote_prediction import hide_votes, vote_prediction_accuracy
 
 POLIS_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "polis"
 
@@ -256,13 +258,19 @@ def test_read_polis_rejects_other_layouts(tmp_path):
 
 @pytest.mark.shared_data
 @pytest.mark.skipif(not POLIS_DATA.is_dir(), reason="shared Pol.is data absent")
-def test_real_conversation_matches_polis_groups():
+def test_real_conversation_pol_is_rule_matches_its_groups_and_ours_explain_held_out_votes():
     folder = POLIS_DATA / "brexit-consensus"
     conversation = read_polis(folder / "participants-votes.csv", folder / "comments.csv")
-    model = OpinionGroups(random_state=0).fit(conversation.matrix)
+    model = OpinionGroups(random_state=0, k_selection="silhouette").fit(conversation.matrix)
     reference = conversation.reference_groups
     both = (reference >= 0) & (model.groups_ >= 0)
     assert adjusted_rand_score(reference[both], model.groups_[both]) > 0.8
+    matrix = conversation.matrix
+    remaining, hidden = hide_votes(matrix.values, reference >= 0, random_state=0)
+    ours = OpinionGroups(random_state=0).fit(VoteMatrix(remaining, matrix.participants, matrix.statements))
+    score = functools.partial(vote_prediction_accuracy, matrix.values, remaining, hidden=hidden)
+    assert 2 <= ours.n_groups_ <= 5
+    assert score(groups=ours.groups_) > score(groups=np.zeros(len(reference), dtype=int)) + 0.02
 
 
 @settings(max_examples=30, deadline=None)
