@@ -22,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from consult import fulltext
+
 # Deterministic constraint names, so Alembic autogenerate and batch mode on SQLite agree.
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
@@ -192,9 +194,6 @@ class Theme(SQLModel, table=True):
     position: int = Field(default=0)
 
 
-SEARCH_VECTOR_SQL = "to_tsvector('french'::regconfig, (title || ' ') || body)"
-
-
 class Contribution(SQLModel, table=True):
     """A citizen's proposal. Vote counters are denormalised and updated atomically with each vote."""
 
@@ -206,12 +205,6 @@ class Contribution(SQLModel, table=True):
         Index("ix_contribution_list_divisive", "consultation_id", "status", "divisive_score", "id"),
         Index("ix_contribution_list_consensus", "consultation_id", "status", "consensus_score", "id"),
         Index("ix_contribution_list_theme", "consultation_id", "status", "theme_id", "created_at", "id"),
-        # French full-text search on PostgreSQL (stemmed: "donnée" finds "données"); the list query repeats
-        # this exact expression (SEARCH_VECTOR_SQL, in contributions.listing) so the planner can use the index.
-        # SQLite has no such index: it falls back to LIKE.
-        Index("ix_contribution_search_fr", text(SEARCH_VECTOR_SQL), postgresql_using="gin").ddl_if(
-            dialect="postgresql"
-        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -238,6 +231,10 @@ class Contribution(SQLModel, table=True):
     divisive_score: float = Field(default=0.0, sa_column=Column(Float, nullable=False, server_default="0"))
     comment_count: int = Field(default=0)
     flag_count: int = Field(default=0)
+
+
+# Full-text search (SQLite FTS5 table, PostgreSQL tsvector column): DDL outside the ORM, see consult.fulltext.
+fulltext.attach(Contribution.__table__)
 
 
 class ContributionPrinciple(SQLModel, table=True):

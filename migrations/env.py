@@ -5,6 +5,7 @@ from sqlalchemy import pool
 
 import consult.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from consult.db import make_engine
+from consult.fulltext import include_name
 from sqlmodel import SQLModel
 
 config = context.config
@@ -23,7 +24,7 @@ def database_url() -> str:
 
 def run_migrations_offline() -> None:
     context.configure(url=database_url(), target_metadata=target_metadata, literal_binds=True,
-                      compare_type=True, render_as_batch=True)
+                      compare_type=True, render_as_batch=True, include_name=include_name)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -32,7 +33,7 @@ def run_migrations_online() -> None:
     engine = make_engine(database_url())
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, compare_type=True,
-                          render_as_batch=connection.dialect.name == "sqlite")
+                          render_as_batch=connection.dialect.name == "sqlite", include_name=include_name)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from consult.api.services import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_LENGTH, SORTS
+from consult.api.services import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_LENGTH, RELEVANCE, SORTS
 
 STRING = {"type": "string"}
 NULLABLE_STRING = {"type": ["string", "null"]}
@@ -132,7 +132,7 @@ SCHEMAS = {
             ),
             "meta": _object(
                 {
-                    "sort": {"type": "string", "enum": list(SORTS)},
+                    "sort": {"type": "string", "enum": [RELEVANCE, *SORTS]},
                     "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
                     "count": COUNT,
                 }
@@ -261,13 +261,16 @@ PATHS = {
                     "name": "q",
                     "in": "query",
                     "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH},
-                    "description": "Recherche dans le titre et le texte (sans distinction de casse).",
+                    "description": "Recherche plein texte dans le titre et le texte (sans distinction de casse ni "
+                    "d'accents) : tous les mots ; \"expression exacte\" ; -mot pour exclure ; a or b pour l'un ou "
+                    "l'autre.",
                 },
                 {
                     "name": "sort",
                     "in": "query",
-                    "schema": {"type": "string", "enum": list(SORTS), "default": "recent"},
-                    "description": "recent : plus récentes ; agree : plus d'accords ; divisive : plus clivantes ; "
+                    "schema": {"type": "string", "enum": [RELEVANCE, *SORTS]},
+                    "description": "Par défaut relevance (les plus pertinentes) avec q, recent sans q. "
+                    "relevance : pertinence de la recherche (sans q : plus récentes) ; recent : plus récentes ; agree : plus d'accords ; divisive : plus clivantes ; "
                     "consensus : plus consensuelles ; least_voted : moins votées d'abord, les plus récentes en premier à égalité.",
                 },
                 {

@@ -9,6 +9,7 @@ from sqlalchemy import exists, func, tuple_
 from sqlmodel import Session, col, select
 
 from consult.api.cursor import decode_cursor, encode_cursor
+from consult.contributions import search
 from consult.errors import ValidationFailed
 from consult.models import (
     HUMAN_LABEL_SOURCES,
@@ -27,6 +28,8 @@ MAX_QUERY_LENGTH = 200
 
 # Sort name -> (column, descending?). Every order ends with the id, newest first, so the keyset is total;
 # each order matches one of the ix_contribution_list_* indexes (consultation_id, status, key, id [DESC]).
+# "relevance" (the default when q is given) ranks the matches of q, as the HTML list does; without q it is "recent".
+RELEVANCE = "relevance"
 SORTS: dict[str, tuple[object, bool]] = {
     "recent": (Contribution.created_at, True),
     "agree": (Contribution.agree_count, True),
@@ -36,18 +39,12 @@ SORTS: dict[str, tuple[object, bool]] = {
     "least_voted": (Contribution.vote_count, False),
 }
 _KEY_TYPES = {
+    RELEVANCE: float,
     "recent": datetime,
     "agree": int,
     "divisive": float,
     "consensus": float,
     "least_voted": int,
-}
-SORT_KEYS = {
-    "recent": "created_at",
-    "agree": "agree_count",
-    "divisive": "divisive_score",
-    "consensus": "consensus_score",
-    "least_voted": "vote_count",
 }
 
 
@@ -104,8 +101,8 @@ def count_consultation(*, session: Session, consultation: Consultation) -> Consu
 def validate_filters(*, session: Session, filters: ContributionFilters) -> None:
     """Raise ValidationFailed (French messages, keyed by parameter) for unusable parameters."""
     errors = {}
-    if filters.sort not in SORTS:
-        errors["sort"] = f"Tri inconnu « {filters.sort} » ; valeurs possibles : {', '.join(SORTS)}."
+    if filters.sort not in SORTS and filters.sort != RELEVANCE:
+        errors["sort"] = f"Tri inconnu « {filters.sort} » ; valeurs possibles : {', '.join([RELEVANCE, *SORTS])}."
     if not 1 <= filters.limit <= MAX_LIMIT:
         errors["limit"] = f"Le paramètre limit doit être un entier entre 1 et {MAX_LIMIT}."
     if filters.theme is not None and session.get(Theme, filters.theme) is None:
@@ -123,9 +120,16 @@ def list_contributions(
 ) -> ContributionPage:
     """Return one page of published contributions; ValidationFailed on bad parameters."""
     validate_filters(session=session, filters=filters)
-    key_column, descending = SORTS[filters.sort]
+    dialect = session.get_bind().dialect.name
+    searched = search.parse(filters.q.strip()) if filters.q and filters.q.strip() else None
+    ranked = filters.sort == RELEVANCE and searched is not None and (dialect == "postgresql" or not searched.empty)
+    if ranked:
+        key_column, descending, key_type = search.relevance(searched, dialect), True, float
+    else:
+        key_column, descending = SORTS["recent" if filters.sort == RELEVANCE else filters.sort]
+        key_type = _KEY_TYPES["recent" if filters.sort == RELEVANCE else filters.sort]
     query = (
-        select(Contribution, User.pseudonym, Theme)
+        select(Contribution, User.pseudonym, Theme, key_column.label("sort_key"))
         .join(User, User.id == Contribution.author_id)
         .outerjoin(Theme, Theme.id == Contribution.theme_id)
         .where(Contribution.consultation_id == consultation.id, published_contributions())
@@ -140,36 +144,31 @@ def list_contributions(
                 ContributionPrinciple.source.in_(HUMAN_LABEL_SOURCES),
             )
         )
-    if filters.q:
-        text = filters.q.strip()
-        query = query.where(
-            col(Contribution.title).icontains(text, autoescape=True)
-            | col(Contribution.body).icontains(text, autoescape=True)
-        )
+    if searched is not None:
+        query = search.apply(query, searched, dialect)
     if filters.cursor:
         try:
-            key, last_id = decode_cursor(filters.cursor, sort=filters.sort, key_type=_KEY_TYPES[filters.sort])
+            key, last_id = decode_cursor(filters.cursor, sort=filters.sort, key_type=key_type)
         except ValueError:
             raise ValidationFailed({"cursor": "Curseur de pagination invalide ou d'un autre tri."}) from None
         if descending:
             query = query.where(tuple_(key_column, Contribution.id) < (key, last_id))
         else:  # key ascending, id descending: no row-value comparison expresses that
             query = query.where((key_column > key) | ((key_column == key) & (Contribution.id < last_id)))
-    key_order = col(key_column).desc() if descending else col(key_column).asc()
+    key_order = key_column.desc() if descending else key_column.asc()
     query = query.order_by(key_order, col(Contribution.id).desc())
     # One extra row tells whether a next page exists without a COUNT.
     rows = session.exec(query.limit(filters.limit + 1)).all()
     has_more = len(rows) > filters.limit
     rows = rows[: filters.limit]
-    principles = _principles_of(session=session, ids=[c.id for c, _, _ in rows])
+    principles = _principles_of(session=session, ids=[row[0].id for row in rows])
     items = [
         ContributionRow(c, consultation.slug, pseudonym, theme, principles.get(c.id, []))
-        for c, pseudonym, theme in rows
+        for c, pseudonym, theme, _ in rows
     ]
     next_cursor = None
     if has_more and rows:
-        last = rows[-1][0]
-        next_cursor = encode_cursor(filters.sort, getattr(last, SORT_KEYS[filters.sort]), last.id)
+        next_cursor = encode_cursor(filters.sort, rows[-1][3], rows[-1][0].id)
     return ContributionPage(items=items, next_cursor=next_cursor)
 
 

@@ -108,7 +108,8 @@ def _contribution_filters() -> services.ContributionFilters:
         theme=args.get("theme") or None,
         principle=args.get("principle") or None,
         q=args.get("q") or None,
-        sort=args.get("sort") or "recent",
+        # Ranked by relevance when searching, newest first otherwise (as on the HTML list).
+        sort=args.get("sort") or (services.RELEVANCE if args.get("q") else "recent"),
         limit=limit,
         cursor=args.get("cursor") or None,
     )

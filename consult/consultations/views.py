@@ -34,7 +34,7 @@ def detail(slug: str):
         description_html=render_markdown(consultation.description),
         phases=services.list_phases(session=session, consultation=consultation),
         counts=_cached_counts(consultation),
-        latest=latest.items,
+        latest=latest.cards(),
         my_votes=listing.load_my_votes(
             session=session, user=g.user, contribution_ids=[item.contribution.id for item in latest.items]
         ),

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 
-from consult.contributions.listing import DEFAULT_SORT, SORTS, ListFilters
+from consult.contributions.listing import DEFAULT_SORT, RELEVANCE, SORTS, ListFilters
 from consult.models import ContributionStatus
 
 
@@ -37,5 +37,5 @@ def parse_filters(args: MultiDict) -> ListFilters:
         theme=args.get("theme", "").strip()[:4],
         principle=args.get("principle", "").strip()[:4],
         q=args.get("q", "").strip()[:200],
-        sort=sort if sort in SORTS else DEFAULT_SORT,
+        sort=sort if sort in SORTS or sort == RELEVANCE else DEFAULT_SORT,
     )

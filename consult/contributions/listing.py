@@ -1,4 +1,4 @@
-"""Contribution lists: filters, five sorts and keyset pagination on the composite list indexes.
+"""Contribution lists: filters, full-text search, six sorts and keyset pagination on the composite list indexes.
 
 Keyset ("seek") pagination instead of OFFSET: each page starts strictly after the last row shown, on
 (sort column, id), so page N costs the same as page 1 at 100,000 contributions and rows inserted meanwhile
@@ -12,13 +12,14 @@ import binascii
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, func, literal_column, or_, tuple_
+from markupsafe import Markup
+from sqlalchemy import and_, or_, tuple_
 from sqlmodel import Session, select
 
+from consult.contributions import search
 from consult.contributions.services import ContributionView, principles_by_contribution
 from consult.models import (
     HUMAN_LABEL_SOURCES,
-    SEARCH_VECTOR_SQL,
     Consultation,
     Contribution,
     ContributionPrinciple,
@@ -28,7 +29,9 @@ from consult.models import (
     Vote,
 )
 
-DEFAULT_SORT = "recent"
+# With a search, the most relevant first; without one, "relevance" lists the newest first.
+RELEVANCE = "relevance"
+DEFAULT_SORT = RELEVANCE
 # sort key -> (column, descending); ties are broken on id, newest first. Each pair matches an index
 # ix_contribution_list_* on (consultation_id, status, column, id).
 SORTS = {
@@ -61,21 +64,49 @@ class ListFilters:
 
 
 @dataclass
+class Card:
+    """What a list card shows beyond the contribution: title and excerpt with the searched words marked."""
+
+    view: ContributionView
+    title: Markup
+    excerpt: Markup
+
+
+@dataclass
 class Page:
     items: list[ContributionView]
     next_cursor: str | None
+    query: search.SearchQuery | None = None
+
+    def cards(self) -> list[Card]:
+        return [
+            Card(
+                view=item,
+                title=search.highlight(item.contribution.title, self.query),
+                excerpt=search.highlight(search.excerpt(item.contribution.body, self.query), self.query),
+            )
+            for item in self.items
+        ]
+
+
+def sort_key(sort: str, query: search.SearchQuery | None, dialect: str):
+    """Return (key expression, descending, Python type of the key) for a sort; ties always go on id, newest first."""
+    # (An empty query matches nothing on SQLite: no score to order by there.)
+    if sort == RELEVANCE and query is not None and (dialect == "postgresql" or not query.empty):
+        return search.relevance(query, dialect), True, float
+    column, descending = SORTS.get(sort, SORTS["recent"])
+    return column, descending, column.type.python_type
 
 
 def list_contributions(
     *, session: Session, consultation: Consultation, filters: ListFilters, after: str | None = None, limit: int = 20
 ) -> Page:
-    """Return one page of contributions in two queries whatever the page size.
-
-    The rows come with their authors and themes, then the principles in one more query.
-    """
-    column, descending = SORTS.get(filters.sort, SORTS[DEFAULT_SORT])
+    """Return one page of contributions in two queries whatever the page size (rows, then their principles)."""
+    dialect = session.get_bind().dialect.name
+    query = search.parse(filters.q) if filters.q else None
+    key, descending, key_type = sort_key(filters.sort, query, dialect)
     statement = (
-        select(Contribution, User.pseudonym, Theme)
+        select(Contribution, User.pseudonym, Theme, key.label("sort_key"))
         .join(User, User.id == Contribution.author_id)
         .outerjoin(Theme, Theme.id == Contribution.theme_id)
         .where(Contribution.consultation_id == consultation.id, Contribution.status == filters.status)
@@ -92,23 +123,23 @@ def list_contributions(
             )
             .exists()
         )
-    if filters.q:
-        statement = statement.where(_matches(filters.q, session.get_bind().dialect.name))
+    if query is not None:
+        statement = search.apply(statement, query, dialect)
     if after:
-        value, last_id = decode_cursor(after, column)
-        statement = statement.where(_after(column, descending, value, last_id))
-    order = column.desc() if descending else column.asc()
+        value, last_id = decode_cursor(after, key_type)
+        statement = statement.where(_after(key, descending, value, last_id))
+    order = key.desc() if descending else key.asc()
     statement = statement.order_by(order, Contribution.id.desc()).limit(limit + 1)
     rows = session.exec(statement).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    principles = principles_by_contribution(session=session, contribution_ids=[c.id for c, _, _ in rows])
+    principles = principles_by_contribution(session=session, contribution_ids=[row[0].id for row in rows])
     items = [
         ContributionView(contribution=c, author=pseudonym, theme=theme, principles=principles.get(c.id, []))
-        for c, pseudonym, theme in rows
+        for c, pseudonym, theme, _ in rows
     ]
-    next_cursor = encode_cursor(getattr(rows[-1][0], column.key), rows[-1][0].id) if more else None
-    return Page(items=items, next_cursor=next_cursor)
+    next_cursor = encode_cursor(rows[-1][3], rows[-1][0].id) if more else None
+    return Page(items=items, next_cursor=next_cursor, query=query)
 
 
 def load_my_votes(*, session: Session, user: User | None, contribution_ids: list[int]) -> dict[int, int]:
@@ -121,19 +152,6 @@ def load_my_votes(*, session: Session, user: User | None, contribution_ids: list
         )
     ).all()
     return dict(rows)
-
-
-def _matches(q: str, dialect: str):
-    if dialect == "postgresql":
-        # French full-text search, served by the GIN index ix_contribution_search_fr (same expression);
-        # websearch syntax: "exact phrase", or, -word.
-        vector = literal_column(
-            SEARCH_VECTOR_SQL.replace("title", "contribution.title").replace("body", "contribution.body")
-        )
-        return vector.op("@@")(func.websearch_to_tsquery(literal_column("'french'::regconfig"), q))
-    # SQLite (development, tests): substring match, case-insensitive for ASCII letters only.
-    pattern = "%" + _escape_like(q) + "%"
-    return or_(Contribution.title.ilike(pattern, escape="\\"), Contribution.body.ilike(pattern, escape="\\"))
 
 
 def _after(column, descending: bool, value, last_id: int):
@@ -153,11 +171,10 @@ def encode_cursor(value, last_id: int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, column):
+def decode_cursor(cursor: str, python_type: type):
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         text, last_id = raw.rsplit("|", 1)
-        python_type = column.type.python_type
         if python_type is datetime:
             value = datetime.fromisoformat(text)
             if value.tzinfo is None:
@@ -167,7 +184,3 @@ def decode_cursor(cursor: str, column):
         return value, int(last_id)
     except (ValueError, TypeError, UnicodeDecodeError, binascii.Error) as exc:
         raise BadCursor(cursor) from exc
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

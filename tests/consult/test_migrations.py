@@ -1,6 +1,5 @@
 """The Alembic migrations produce exactly the models' schema (no drift), on SQLite and on PostgreSQL."""
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Column, inspect
@@ -8,18 +7,16 @@ from sqlmodel import SQLModel
 
 import consult.models  # noqa: F401
 from consult.db import make_engine
+from consult.fulltext import include_name
 from consult.migrate import downgrade, upgrade
 
 
-# SQLite cannot reflect expression indexes: Alembic warns that it skips comparing the PostgreSQL-only
-# full-text index ix_contribution_search_fr there (it is compared on PostgreSQL).
-@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index:UserWarning")
 def test_migrations_match_models(database_url):
     upgrade(database_url)
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name})
             diff = compare_metadata(context, SQLModel.metadata)
         if engine.dialect.name == "sqlite":
             diff = _without_sqlite_desc_index_pairs(diff)
@@ -32,6 +29,60 @@ def test_migrations_match_models(database_url):
         assert diff == [], f"migrations and models differ: {diff}"
     finally:
         engine.dispose()
+
+
+def test_fulltext_objects_match_models(database_url, tmp_path):
+    """The search objects Alembic does not compare (FTS5 table and triggers; tsvector column, index, config)."""
+    upgrade(database_url)
+    migrated = make_engine(database_url)
+    created_url = f"sqlite:///{tmp_path / 'created.db'}" if migrated.dialect.name == "sqlite" else None
+    try:
+        with migrated.connect() as connection:
+            from_migrations = _fulltext_objects(connection)
+        if created_url is None:  # PostgreSQL: rebuild the same database from the models
+            SQLModel.metadata.drop_all(migrated)
+            with migrated.begin() as connection:
+                connection.exec_driver_sql("DROP TABLE alembic_version")
+                connection.exec_driver_sql("DROP TEXT SEARCH CONFIGURATION consult_french")
+            created = migrated
+        else:
+            created = make_engine(created_url)
+        SQLModel.metadata.create_all(created)
+        with created.connect() as connection:
+            from_models = _fulltext_objects(connection)
+        if created is not migrated:
+            created.dispose()
+    finally:
+        migrated.dispose()
+    assert from_migrations, "no full-text objects found"
+    assert from_migrations == from_models
+
+
+def _fulltext_objects(connection) -> list[tuple]:
+    """A normalised description of every full-text object in the database."""
+    if connection.dialect.name == "sqlite":
+        rows = connection.exec_driver_sql(
+            "SELECT type, name, sql FROM sqlite_master WHERE name LIKE 'contribution_fts%' "
+            "OR (type = 'trigger' AND tbl_name = 'contribution') ORDER BY name"
+        ).all()
+        names = {row[1] for row in rows}
+        # The FTS5 table and its shadow tables, and the three triggers that keep it in sync.
+        assert {"contribution_fts", "contribution_fts_insert", "contribution_fts_update"} <= names
+        assert "contribution_fts_delete" in names
+        return [(kind, name, " ".join((sql or "").split())) for kind, name, sql in rows]
+    column = connection.exec_driver_sql(
+        "SELECT data_type, generation_expression, is_generated FROM information_schema.columns "
+        "WHERE table_name = 'contribution' AND column_name = 'search_vector'"
+    ).all()
+    indexes = connection.exec_driver_sql(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'contribution' "
+        "AND (strpos(indexdef, 'search_vector') > 0 OR strpos(indexdef, 'tsvector') > 0) ORDER BY indexname"
+    ).all()
+    mapping = connection.exec_driver_sql(
+        "SELECT alias, dictionaries::text FROM ts_debug('consult_french', 'Données') ORDER BY alias"
+    ).all()
+    assert column and indexes and mapping
+    return [tuple(column[0]), *map(tuple, indexes), *map(tuple, mapping)]
 
 
 def _without_sqlite_desc_index_pairs(diff):

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from consult.api.openapi import build_document
-from consult.api.services import MAX_LIMIT, SORTS
+from consult.api.services import MAX_LIMIT, RELEVANCE, SORTS
 from tests.consult.openapi_check import errors_for
 
 PREFIX = "/api/v1"
@@ -88,7 +88,7 @@ def test_every_ref_resolves(document):
 def test_list_parameters_match_the_service(document):
     parameters = {p["name"]: p for p in document["paths"]["/consultations/{slug}/contributions"]["get"]["parameters"]}
     assert set(parameters) == {"slug", "theme", "principle", "q", "sort", "limit", "cursor"}
-    assert parameters["sort"]["schema"]["enum"] == list(SORTS)
+    assert parameters["sort"]["schema"]["enum"] == [RELEVANCE, *SORTS]
     assert parameters["limit"]["schema"]["maximum"] == MAX_LIMIT
 
 
