@@ -1,7 +1,7 @@
 """full-text search: SQLite FTS5 table and triggers, PostgreSQL tsvector column
 
 Revision ID: 53967cb2ebc3
-Revises: c60e18b71a2a
+Revises: 2e229c6871c6
 Create Date: 2026-12-02 05:25:18.417389
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from alembic import op
 
 
 revision: str = '53967cb2ebc3'
-down_revision: str | Sequence[str] | None = 'c60e18b71a2a'
+down_revision: str | Sequence[str] | None = '2e229c6871c6'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
