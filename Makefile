@@ -8,7 +8,7 @@ PORT ?= 5000
 VENDOR := consult/static/vendor
 DSFR := node_modules/@gouvfr/dsfr/dist
 
-.PHONY: setup run test system-deps bench lint translations clean
+.PHONY: setup run worker test system-deps bench lint translations clean
 
 setup: $(STAMPS)/python $(STAMPS)/frontend ## create the venv, install Python and front-end packages, migrate, seed
 	$(BIN)/pybabel compile --use-fuzzy --statistics -d consult/translations
@@ -34,6 +34,9 @@ $(STAMPS)/frontend: package.json package-lock.json .dsfr.yml
 
 run: setup ## serve the demo on http://127.0.0.1:$(PORT)
 	$(BIN)/consult run --host 127.0.0.1 --port $(PORT)
+
+worker: setup ## run background jobs from Redis (needs CONSULT_REDIS_URL; without it `make run` runs them itself)
+	$(BIN)/consult worker
 
 test: system-deps setup ## the whole suite: unit, web, PostgreSQL, browser
 	bash scripts/test.sh

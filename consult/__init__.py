@@ -35,7 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     load_config(app, test_config)
 
-    from consult import auth, db, errors, i18n, security
+    from consult import analysis, auth, db, errors, i18n, jobs, security
     from consult.cli import register_commands
     from consult.extensions import csrf, htmx, limiter
 
@@ -47,6 +47,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
+    jobs.init_app(app)
+    analysis.init_app(app)
 
     for module in FEATURES:
         app.register_blueprint(import_module(module).bp)

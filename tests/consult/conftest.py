@@ -116,3 +116,7 @@ def sign_in(client):
 @pytest.fixture
 def contribution(make_contribution):
     return make_contribution()
+
+
+# Fixtures defined beside their helpers, shared by several test modules.
+from tests.consult.analysis_support import corpus  # noqa: E402, F401
