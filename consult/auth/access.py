@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from flask import abort, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from consult.db import get_session
 from consult.models import User
+
+MAX_NEXT_LENGTH = 2000
 
 
 def load_current_user() -> None:
@@ -75,7 +79,19 @@ def role_required(*roles: str) -> Callable:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Accept only local paths as a post-login destination (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """Accept only local paths as a post-login destination (no open redirect).
+
+    Browsers drop tabs and line breaks from URLs ("/\t/evil.com" becomes "//evil.com", another site) and a
+    line break in a Location header is refused by the server (a 500): any control or space character, a
+    backslash, a scheme or a host makes the target unusable.
+    """
+    if not target or len(target) > MAX_NEXT_LENGTH:
+        return None
+    if any(char.isspace() or unicodedata.category(char).startswith("C") for char in target):
+        return None
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
