@@ -1,9 +1,31 @@
 """French first, English translation: locale from the user's choice, else the browser's, else French."""
 
 from flask import Flask, current_app, g, has_request_context, session
-from markupsafe import Markup
+from flask_babel import gettext
+from flask_babel.speaklater import LazyString
+from markupsafe import Markup, escape
 
 from consult.extensions import babel
+
+
+class EscapingLazyString(LazyString):
+    """A lazy translation whose interpolated values are escaped when it is rendered in HTML.
+
+    flask-babel's LazyString declares its whole text safe (`__html__` returns it as is), so a value
+    interpolated into it (a pseudonym, a submitted text) would reach the page unescaped. Here the
+    translated sentence is escaped as text and the values are escaped by Markup's `%`; `str()` is
+    unchanged (plain text for the JSON API, the CLI and logs).
+    """
+
+    def __html__(self) -> Markup:
+        (string,) = self._args
+        template = escape(gettext(string))  # the sentence alone, its %(name)s placeholders intact
+        return template % self._kwargs if self._kwargs else template
+
+
+def lazy_gettext(string: str, **variables) -> EscapingLazyString:
+    """Translate `string` when it is used, with `variables` escaped in HTML (use as `_l`)."""
+    return EscapingLazyString(gettext, string, **variables)
 
 
 def select_locale() -> str:

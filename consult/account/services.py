@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from consult.auth.passwords import verify_password
 from consult.errors import ValidationFailed
+from consult.i18n import lazy_gettext as _l
 from consult.models import User, utcnow
 
 # Features that hold data about a user register a section of the export here (name -> builder), so the

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, func, or_, select
 
 from consult.errors import ValidationFailed
+from consult.i18n import lazy_gettext as _l
 from consult.models import Role, User
 
 

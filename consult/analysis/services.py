@@ -9,10 +9,10 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from consult.i18n import lazy_gettext as _l
 from consult.models import Contribution, utcnow
 from consult.visibility import published_contributions
 from nlp.personal_data import detect, redact

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, func, select
 
 from consult.auth.passwords import hash_password, password_problem, verify_password
 from consult.errors import ValidationFailed
+from consult.i18n import lazy_gettext as _l
 from consult.models import Role, User, utcnow
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")

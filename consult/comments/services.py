@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
@@ -18,6 +17,7 @@ from sqlmodel import Session, select
 from consult.account.services import export_section
 from consult.analysis.services import find_personal_data
 from consult.errors import Conflict, ValidationFailed
+from consult.i18n import lazy_gettext as _l
 from consult.models import (
     Comment,
     CommentStatus,

@@ -6,11 +6,11 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, union
 from sqlmodel import Session, select
 
 from consult.errors import Conflict, ValidationFailed
+from consult.i18n import lazy_gettext as _l
 from consult.models import (
     Comment,
     Consultation,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from consult.account.services import export_section
 from consult.analysis.services import find_personal_data
 from consult.consultations.services import ensure_open
 from consult.errors import Conflict, ValidationFailed
+from consult.i18n import lazy_gettext as _l
 from consult.models import (
     HUMAN_LABEL_SOURCES,
     Channel,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
@@ -18,6 +17,7 @@ from sqlmodel import Session, select
 from consult.account.services import export_section
 from consult.comments.services import change_status
 from consult.errors import ValidationFailed
+from consult.i18n import lazy_gettext as _l
 from consult.models import (
     Comment,
     CommentStatus,

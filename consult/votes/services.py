@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Float, case, cast, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
@@ -19,6 +18,7 @@ from sqlmodel import Session, select
 
 from consult.account.services import export_section
 from consult.errors import Conflict
+from consult.i18n import lazy_gettext as _l
 from consult.models import (
     Consultation,
     Contribution,

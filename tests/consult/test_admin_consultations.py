@@ -1,6 +1,7 @@
 """Administration of consultations: pages (admins only), validation, phases, and the `consult consultation` CLI."""
 
 from datetime import UTC, datetime
+from html import unescape
 
 import pytest
 from sqlmodel import select
@@ -82,7 +83,7 @@ def test_create_consultation_with_phases(client, session, admin):
 def test_create_validation_422_keeps_input(client, session, admin, changes, field, message):
     response = client.post("/admin/consultations/nouvelle", data=FORM | changes)
     assert response.status_code == 422
-    html = response.get_data(as_text=True)
+    html = unescape(response.get_data(as_text=True))  # messages are escaped like any interpolated text
     assert message in html and f'id="{field}-error"' in html
     assert FORM["summary"] in html and FORM["phase-1-description"] in html
     assert session.exec(select(Consultation)).first() is None
