@@ -20,6 +20,7 @@ FEATURES = (
     "consult.comments.views",
     "consult.flags.views",
     "consult.taxonomy.views",
+    "consult.assistant.views",
     "consult.api.views",
     "consult.admin.views",
     "consult.admin.consultations",

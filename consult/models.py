@@ -483,3 +483,35 @@ class LabelModel(SQLModel, table=True):
     versions: dict = Field(default_factory=dict, sa_column=_json_column())
     # The fitted estimator, pickled by consult.analysis (written and read only by this application).
     payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class AssistantConversation(SQLModel, table=True):
+    """A conversation with the assistant, stored so nothing is lost on reload; never shown to anyone else.
+
+    Anonymous conversations belong to whoever holds `token` (kept in the visitor's session cookie); at sign-in
+    the conversation is attached to the account. `state` is the dialogue's JSON (step, draft, votes shown).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=64, unique=True)
+    user_id: int | None = Field(default=None, sa_column=_cascade_fk("user.id", nullable=True, index=True))
+    consultation_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("consultation.id", ondelete="SET NULL"), nullable=True),
+    )
+    state: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_datetime_column())
+    # The retention purge erases conversations whose last message is older than the retention period.
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_datetime_column(index=True))
+
+
+class AssistantMessage(SQLModel, table=True):
+    """One message of a conversation; the citizen's text is stored with personal data masked."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(sa_column=_cascade_fk("assistantconversation.id", nullable=False, index=True))
+    role: str = Field(max_length=10)  # "citizen" or "assistant"
+    kind: str = Field(default="", max_length=16)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    payload: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON: sources, cards, actions
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_datetime_column())

@@ -29,15 +29,18 @@ def load_current_user() -> None:
     g.user = user
 
 
+# Kept across login: the language, and the assistant conversation begun anonymously (attached to the account).
+KEPT_AT_LOGIN = ("lang", "assistant_conversation")
+
+
 def login_user(user: User) -> None:
-    # A fresh session on login, so that nothing set before authentication survives it.
-    lang = session.get("lang")
+    # A fresh session on login, so that nothing set before authentication survives it (but KEPT_AT_LOGIN).
+    kept = {key: session[key] for key in KEPT_AT_LOGIN if session.get(key)}
     session.clear()
     session.permanent = True
     session["user_id"] = user.id
     session["user_version"] = user.session_version
-    if lang:
-        session["lang"] = lang
+    session.update(kept)
 
 
 def logout_user() -> None:

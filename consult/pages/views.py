@@ -25,6 +25,11 @@ def accessibility():
     return render_template("pages/accessibility.html")
 
 
+@bp.get("/contact")
+def contact():
+    return render_template("pages/contact.html")
+
+
 @bp.get("/mentions-legales")
 def legal():
     return render_template("pages/legal.html")

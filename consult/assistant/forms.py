@@ -1,0 +1,35 @@
+"""The assistant's forms: CSRF and input retention; the rules live in services."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, StringField, TextAreaField
+
+
+class MessageForm(FlaskForm):
+    text = TextAreaField()
+    consultation = HiddenField()
+
+
+class ActionForm(FlaskForm):
+    action = HiddenField()
+
+
+class VoteForm(FlaskForm):
+    value = IntegerField()
+
+    def validate_value(self, field) -> None:
+        if field.data not in (-1, 0, 1):
+            raise ValueError("vote value")
+
+
+class DraftForm(FlaskForm):
+    title = StringField()
+    body = TextAreaField()
+    redact_personal_data = BooleanField()
+    send = BooleanField()
+
+
+class LoginForm(FlaskForm):
+    email = EmailField()
+    password = PasswordField()
