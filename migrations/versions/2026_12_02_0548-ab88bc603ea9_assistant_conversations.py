@@ -1,7 +1,7 @@
 """assistant conversations
 
 Revision ID: ab88bc603ea9
-Revises: 2e229c6871c6
+Revises: 53967cb2ebc3
 Create Date: 2026-12-02 05:48:19.182566
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = 'ab88bc603ea9'
-down_revision: str | Sequence[str] | None = '2e229c6871c6'
+down_revision: str | Sequence[str] | None = '53967cb2ebc3'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
