@@ -19,6 +19,7 @@ FEATURES = (
     "consult.votes.views",
     "consult.comments.views",
     "consult.flags.views",
+    "consult.moderation.views",
     "consult.taxonomy.views",
     "consult.assistant.views",
     "consult.api.views",

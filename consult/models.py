@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
+    DDL,
     CheckConstraint,
     Column,
     DateTime,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     LargeBinary,
     Text,
     UniqueConstraint,
+    event,
     text,
 )
 from sqlmodel import Field, SQLModel
@@ -194,6 +196,14 @@ class Theme(SQLModel, table=True):
     position: int = Field(default=0)
 
 
+def _version_column() -> Column:
+    return Column("version", Integer, nullable=False, server_default="1")
+
+
+_CONTRIBUTION_VERSION = _version_column()
+_COMMENT_VERSION = _version_column()
+
+
 class Contribution(SQLModel, table=True):
     """A citizen's proposal. Vote counters are denormalised and updated atomically with each vote."""
 
@@ -205,6 +215,8 @@ class Contribution(SQLModel, table=True):
         Index("ix_contribution_list_divisive", "consultation_id", "status", "divisive_score", "id"),
         Index("ix_contribution_list_consensus", "consultation_id", "status", "consensus_score", "id"),
         Index("ix_contribution_list_theme", "consultation_id", "status", "theme_id", "created_at", "id"),
+        # The moderation queue across consultations: pending first, oldest first.
+        Index("ix_contribution_moderation", "status", "created_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -213,6 +225,8 @@ class Contribution(SQLModel, table=True):
     title: str = Field(max_length=140)
     body: str = Field(sa_column=Column(Text, nullable=False))
     theme_id: str | None = Field(default=None, foreign_key="theme.id", max_length=4)
+    # Who chose theme_id (LabelSource): the author, or a moderator correcting it.
+    theme_source: str = Field(default=LabelSource.AUTHOR, max_length=10, sa_column_kwargs={"server_default": "author"})
     status: str = Field(default=ContributionStatus.PUBLISHED, max_length=12)
     rejection_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     duplicate_of_id: int | None = Field(default=None, foreign_key="contribution.id")
@@ -231,6 +245,11 @@ class Contribution(SQLModel, table=True):
     divisive_score: float = Field(default=0.0, sa_column=Column(Float, nullable=False, server_default="0"))
     comment_count: int = Field(default=0)
     flag_count: int = Field(default=0)
+    # Optimistic lock: bumped by every change of text or status (the ORM checks it on each UPDATE of the row),
+    # never by vote or comment counters. A moderator's decision names the version they saw.
+    version: int = Field(default=1, sa_column=_CONTRIBUTION_VERSION)
+
+    __mapper_args__ = {"version_id_col": _CONTRIBUTION_VERSION}
 
 
 # Full-text search (SQLite FTS5 table, PostgreSQL tsvector column): DDL outside the ORM, see consult.fulltext.
@@ -285,6 +304,10 @@ class Comment(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_datetime_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_datetime_column())
     flag_count: int = Field(default=0)
+    # Optimistic lock, as on Contribution: bumped by every change of text or status.
+    version: int = Field(default=1, sa_column=_COMMENT_VERSION)
+
+    __mapper_args__ = {"version_id_col": _COMMENT_VERSION}
 
 
 class Flag(SQLModel, table=True):
@@ -309,6 +332,19 @@ class Flag(SQLModel, table=True):
             postgresql_where=text("comment_id IS NOT NULL"),
         ),
         CheckConstraint("(contribution_id IS NULL) <> (comment_id IS NULL)", name="one_target"),
+        # The moderation queue's "flagged" filters read only the open flags.
+        Index(
+            "ix_flag_open_contribution",
+            "contribution_id",
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+        Index(
+            "ix_flag_open_comment",
+            "comment_id",
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -515,3 +551,78 @@ class AssistantMessage(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     payload: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON: sources, cards, actions
     created_at: datetime = Field(default_factory=utcnow, sa_column=_datetime_column())
+
+
+class ModerationAction(StrEnum):
+    """What a moderation event records (the audit journal's vocabulary)."""
+
+    PUBLISH = "publish"
+    REJECT = "reject"
+    MERGE = "merge"  # a duplicate merged into a kept contribution
+    HIDE = "hide"
+    RESTORE = "restore"  # a hidden item published again
+    REDACT = "redact"  # personal data masked
+    LABELS = "labels"  # theme or principles corrected
+    TITLE = "title"  # title edited for clarity
+    DISMISS_FLAGS = "dismiss_flags"  # flags reviewed, item kept as it is
+    PURGE = "purge"  # the redacted original erased after its retention period
+
+
+class ModerationEvent(SQLModel, table=True):
+    """One moderation action, immutable (database triggers refuse UPDATE and DELETE).
+
+    The target ids carry no foreign key: the journal outlives what it describes. `before` and `after`
+    are JSON objects of the fields the action changed; they never hold redacted personal data.
+    """
+
+    __table_args__ = (
+        Index("ix_moderation_event_journal", "created_at", "id"),
+        Index("ix_moderation_event_contribution", "contribution_id", "created_at"),
+        Index("ix_moderation_event_comment", "comment_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_datetime_column())
+    moderator_id: int | None = Field(default=None, foreign_key="user.id", index=True)  # None: the system
+    action: str = Field(max_length=20, index=True)
+    consultation_id: int | None = Field(default=None, index=True)
+    contribution_id: int | None = Field(default=None)
+    comment_id: int | None = Field(default=None)
+    before: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    after: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+# The journal is append-only in the database itself, not only by convention of the code. The same statements are in
+# the migration that creates the table.
+IMMUTABLE_EVENTS_SQL = {
+    "sqlite": [
+        "CREATE TRIGGER moderationevent_no_update BEFORE UPDATE ON moderationevent "
+        "BEGIN SELECT RAISE(ABORT, 'moderation events are immutable'); END",
+        "CREATE TRIGGER moderationevent_no_delete BEFORE DELETE ON moderationevent "
+        "BEGIN SELECT RAISE(ABORT, 'moderation events are immutable'); END",
+    ],
+    "postgresql": [
+        "CREATE FUNCTION moderationevent_immutable() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'moderation events are immutable'; END $$",
+        "CREATE TRIGGER moderationevent_immutable BEFORE UPDATE OR DELETE ON moderationevent "
+        "FOR EACH ROW EXECUTE FUNCTION moderationevent_immutable()",
+    ],
+}
+for _dialect, _statements in IMMUTABLE_EVENTS_SQL.items():
+    for _statement in _statements:
+        event.listen(ModerationEvent.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect))
+
+
+class RedactedOriginal(SQLModel, table=True):
+    """The text of a contribution before a moderator masked personal data in it.
+
+    Shown to moderators only, and erased (`consult purge`) once `purge_after` has passed.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    contribution_id: int = Field(sa_column=_cascade_fk("contribution.id", nullable=False, index=True))
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    redacted_at: datetime = Field(default_factory=utcnow, sa_column=_datetime_column())
+    purge_after: datetime = Field(sa_column=_datetime_column(index=True))

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from consult.i18n import lazy_gettext as _l
 from consult.models import Contribution, utcnow
 from consult.visibility import published_contributions
-from nlp.personal_data import detect, redact
+from nlp.personal_data import PLACEHOLDERS, detect, redact
 from nlp.similar import SimilarityIndex
 
 # Below this cosine, "similar" contributions are noise for a reader (measured on the demo content).
@@ -141,3 +141,38 @@ def similar_contributions(
         c.id: c for c in session.exec(select(Contribution).where(Contribution.id.in_(ids), published_contributions()))
     }
     return [(rows[cid], score) for cid, score in hits if cid in rows]
+
+
+@dataclass(frozen=True)
+class FoundSpan:
+    """A piece of personal data in a text, for the moderators' redaction (offsets into that text)."""
+
+    start: int
+    end: int
+    kind: str  # nlp type, or "manual" for a passage a moderator chose
+    text: str
+
+    @property
+    def label(self) -> str:
+        return str(TYPE_LABELS.get(self.kind, _l("passage choisi par la modération")))
+
+
+MANUAL_PLACEHOLDER = "[masqué]"
+
+
+def personal_data_spans(text: str) -> list[FoundSpan]:
+    """The personal-data spans of `text` as the detector finds them (deterministic: same text, same spans)."""
+    return [FoundSpan(s.start, s.end, s.type, s.text) for s in detect(text)]
+
+
+def mask_spans(text: str, spans: list[FoundSpan]) -> str:
+    """Replace each span by its placeholder ("[téléphone]"…, "[masqué]" for a passage chosen by hand)."""
+    out, position = [], 0
+    for span in sorted(spans, key=lambda s: s.start):
+        if span.start < position:
+            continue
+        out.append(text[position : span.start])
+        out.append(PLACEHOLDERS.get(span.kind, MANUAL_PLACEHOLDER))
+        position = span.end
+    out.append(text[position:])
+    return "".join(out)

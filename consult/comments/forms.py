@@ -1,8 +1,8 @@
 """Comment forms: CSRF and input retention; the rules (length, replies, status) live in services."""
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, StringField, TextAreaField
-from wtforms.validators import AnyOf, Optional
+from wtforms import HiddenField, IntegerField, TextAreaField
+from wtforms.validators import Optional
 
 
 class CommentForm(FlaskForm):
@@ -17,9 +17,4 @@ class CommentEditForm(FlaskForm):
 
 
 class CommentDeleteForm(FlaskForm):
-    next = HiddenField()
-
-
-class CommentModerationForm(FlaskForm):
-    decision = StringField(validators=[AnyOf(["publish", "hide"])])
     next = HiddenField()

@@ -24,7 +24,6 @@ from consult.models import (
     Consultation,
     Contribution,
     ContributionStatus,
-    Flag,
     ModerationMode,
     User,
     utcnow,
@@ -150,12 +149,14 @@ def delete_comment(*, session: Session, comment: Comment) -> None:
     change_status(session=session, comment=comment, status=CommentStatus.DELETED)
 
 
-def change_status(*, session: Session, comment: Comment, status: str) -> None:
+def change_status(*, session: Session, comment: Comment, status: str, expected_version: int | None = None) -> bool:
     """Set a comment's status and move the contribution's comment_count (moderation uses it too).
 
     The UPDATE only applies from the status we believe the comment has: if a concurrent request
     (a flag, a moderator) changed it first, we reload and decide again, so a comment is never
-    counted in or out twice.
+    counted in or out twice. With `expected_version` (a moderator's decision) there is no second
+    try: if the comment is no longer at that version, nothing changes and False is returned.
+    The version moves with the status, as the ORM's optimistic lock expects.
     """
     session.add(comment)
     session.flush()  # pending edits of the text go first
@@ -163,33 +164,24 @@ def change_status(*, session: Session, comment: Comment, status: str) -> None:
     for _attempt in range(_STATUS_ATTEMPTS):
         previous = comment.status
         if previous == status:
-            return
-        moved = session.exec(
-            update(table).where(table.c.id == comment.id, table.c.status == previous).values(status=status)
-        ).rowcount
-        if moved:
+            return True
+        condition = (table.c.id == comment.id) & (table.c.status == previous)
+        if expected_version is not None:
+            condition &= table.c.version == expected_version
+        row = session.exec(
+            update(table).where(condition).values(status=status, version=table.c.version + 1).returning(table.c.version)
+        ).first()
+        if row is not None:
             set_committed_value(comment, "status", status)
+            set_committed_value(comment, "version", row.version)
             if (previous == CommentStatus.PUBLISHED) != (status == CommentStatus.PUBLISHED):
                 delta = +1 if status == CommentStatus.PUBLISHED else -1
                 _bump_comment_count(session, comment.contribution_id, delta)
-            return
-        session.refresh(comment, ["status"])
+            return True
+        if expected_version is not None:
+            return False
+        session.refresh(comment, ["status", "version"])
     raise RuntimeError(f"status of comment {comment.id} keeps changing")
-
-
-def moderate_comment(*, session: Session, comment: Comment, publish: bool) -> None:
-    """A moderator's decision: publish (or re-publish) or hide; the comment's open flags are closed."""
-    if comment.status == CommentStatus.DELETED:
-        raise Conflict(_l("Ce commentaire a été supprimé par son auteur."))
-    status = CommentStatus.PUBLISHED if publish else CommentStatus.HIDDEN
-    change_status(session=session, comment=comment, status=status)
-    # Reviewed: these flags no longer count towards hiding it again.
-    flags = Flag.__table__
-    session.exec(
-        update(flags)
-        .where(flags.c.comment_id == comment.id, flags.c.resolved_at.is_(None))
-        .values(resolved_at=utcnow())
-    )
 
 
 @export_section("comments")

@@ -7,13 +7,11 @@ the errors and the text kept).
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from consult.auth.access import role_required
 from consult.comments import services
 from consult.comments.forms import (
     CommentDeleteForm,
     CommentEditForm,
     CommentForm,
-    CommentModerationForm,
 )
 from consult.db import get_session
 from consult.errors import Conflict, ValidationFailed
@@ -23,7 +21,6 @@ from consult.models import (
     Consultation,
     Contribution,
     ContributionStatus,
-    Role,
 )
 from consult.visibility import comment_visible_to, contribution_visible_to
 from consult.votes.web import back_to, sign_in_required, wants_fragment, write_limit
@@ -119,26 +116,6 @@ def delete(comment_id: int):
     session.commit()
     contribution = session.get(Contribution, comment.contribution_id)
     return _done(contribution, _("Votre commentaire est supprimé."), anchor=f"comments-{contribution.id}")
-
-
-@bp.post("/commentaires/<int:comment_id>/moderation")
-@role_required(Role.MODERATOR)
-@write_limit()
-def moderate(comment_id: int):
-    session = get_session()
-    comment = session.get(Comment, comment_id) or abort(404)
-    form = CommentModerationForm()
-    if not form.validate_on_submit():
-        abort(400)
-    publish = form.decision.data == "publish"
-    try:
-        services.moderate_comment(session=session, comment=comment, publish=publish)
-    except Conflict as exc:
-        return _refuse(session.get(Contribution, comment.contribution_id), exc)
-    session.commit()
-    contribution = session.get(Contribution, comment.contribution_id)
-    message = _("Le commentaire est publié.") if publish else _("Le commentaire est masqué.")
-    return _done(contribution, message, anchor=f"comment-{comment.id}")
 
 
 def _readable_contribution(contribution_id: int) -> Contribution:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectMultipleField, StringField, TextAreaField
 
 from consult.contributions.listing import DEFAULT_SORT, RELEVANCE, SORTS, ListFilters
 from consult.models import ContributionStatus
@@ -20,12 +20,6 @@ class ContributionForm(FlaskForm):
 
 class WithdrawForm(FlaskForm):
     confirm = HiddenField(default="1")
-
-
-class ModerationForm(FlaskForm):
-    status = SelectField(validate_choice=False)
-    reason = TextAreaField()
-    duplicate_of = StringField()
 
 
 def parse_filters(args: MultiDict) -> ListFilters:

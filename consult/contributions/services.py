@@ -1,4 +1,7 @@
-"""Contributions: submit, edit while pending, withdraw, moderate, read one with its labels, RGPD export."""
+"""Contributions: submit, edit while pending, withdraw, read one with its labels, RGPD export.
+
+Moderation decisions live in consult.moderation.
+"""
 
 from __future__ import annotations
 
@@ -194,46 +197,6 @@ def withdraw_contribution(*, session: Session, contribution: Contribution, consu
     session.flush()
 
 
-def moderate_contribution(
-    *,
-    session: Session,
-    contribution: Contribution,
-    status: str,
-    reason: str = "",
-    duplicate_of_id: int | None = None,
-) -> Contribution:
-    """Set a moderation decision: publish, reject (reason required), mark duplicate (of a kept one) or hide."""
-    reason = reason.strip()
-    errors: dict[str, str] = {}
-    allowed = {
-        ContributionStatus.PUBLISHED,
-        ContributionStatus.REJECTED,
-        ContributionStatus.DUPLICATE,
-        ContributionStatus.HIDDEN,
-    }
-    if contribution.status == ContributionStatus.WITHDRAWN:
-        raise Conflict(_l("Cette contribution a été retirée par son auteur."))
-    if status not in allowed:
-        errors["status"] = _l("Choisissez une décision dans la liste.")
-    elif status == ContributionStatus.REJECTED and not reason:
-        errors["reason"] = _l("Indiquez le motif du refus : il sera montré à l'auteur.")
-    elif status == ContributionStatus.DUPLICATE:
-        kept = session.get(Contribution, duplicate_of_id) if duplicate_of_id else None
-        if kept is None or kept.id == contribution.id or kept.consultation_id != contribution.consultation_id:
-            errors["duplicate_of"] = _l("Indiquez le numéro d'une autre contribution de la même consultation.")
-    if errors:
-        raise ValidationFailed(errors)
-    contribution.status = status
-    contribution.rejection_reason = reason if status == ContributionStatus.REJECTED else None
-    contribution.duplicate_of_id = duplicate_of_id if status == ContributionStatus.DUPLICATE else None
-    if status == ContributionStatus.PUBLISHED and contribution.published_at is None:
-        contribution.published_at = utcnow()
-    contribution.updated_at = utcnow()
-    session.add(contribution)
-    session.flush()
-    return contribution
-
-
 def _set_author_principles(*, session: Session, contribution: Contribution, principle_ids: list[str]) -> None:
     # Only the author's own labels are replaced; NLP and moderator labels are kept.
     existing = session.exec(
@@ -282,12 +245,15 @@ def load_views(*, session: Session, contributions: list[Contribution]) -> list[C
 
 
 def principles_by_contribution(*, session: Session, contribution_ids: list[int]) -> dict[int, list[Principle]]:
-    """Return the principles people gave each contribution (author or moderator), without repeats, in number order."""
+    """Return the principles people gave each contribution (author or moderator), without repeats, in number order.
+
+    A moderator's correction replaces the author's labels.
+    """
     result: dict[int, list[Principle]] = {}
     if not contribution_ids:
         return result
     rows = session.exec(
-        select(ContributionPrinciple.contribution_id, Principle)
+        select(ContributionPrinciple.contribution_id, ContributionPrinciple.source, Principle)
         .join(Principle, Principle.id == ContributionPrinciple.principle_id)
         .where(
             ContributionPrinciple.contribution_id.in_(contribution_ids),
@@ -295,7 +261,10 @@ def principles_by_contribution(*, session: Session, contribution_ids: list[int])
         )
         .order_by(ContributionPrinciple.contribution_id, Principle.number)
     ).all()
-    for contribution_id, principle in rows:
+    corrected = {cid for cid, source, _ in rows if source == LabelSource.MODERATOR}
+    for contribution_id, source, principle in rows:
+        if contribution_id in corrected and source != LabelSource.MODERATOR:
+            continue
         bucket = result.setdefault(contribution_id, [])
         if not bucket or bucket[-1].id != principle.id:
             bucket.append(principle)

@@ -1,4 +1,4 @@
-"""Contribution pages: list (full page or htmx partial), submit, page, edit, withdraw, moderate, mine."""
+"""Contribution pages: list (full page or htmx partial), submit, page, edit, withdraw, mine."""
 
 from flask import (
     Blueprint,
@@ -13,19 +13,19 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from consult.auth.access import login_required, role_required
+from consult.auth.access import login_required
 from consult.consultations.services import get_consultation
 from consult.contributions import listing, services
 from consult.contributions.forms import (
     ContributionForm,
-    ModerationForm,
     WithdrawForm,
     parse_filters,
 )
 from consult.db import get_session
 from consult.errors import ValidationFailed
 from consult.extensions import htmx, limiter
-from consult.models import Consultation, Contribution, ContributionStatus, Role
+from consult.models import Consultation, Contribution, ContributionStatus
+from consult.moderation.notes import author_notes
 from consult.taxonomy.services import list_dimensions, list_principles, list_themes
 from consult.visibility import can_list_status, contribution_visible_to
 
@@ -192,8 +192,9 @@ def detail(contribution_id: int):
         kept=kept,
         my_vote=my_vote,
         is_author=g.user is not None and g.user.id == contribution.author_id,
-        moderation_form=ModerationForm(),
-        errors={},
+        moderation_notes=author_notes(session=session, contribution=contribution)
+        if g.user is not None and g.user.id == contribution.author_id
+        else [],
     )
 
 
@@ -255,42 +256,6 @@ def withdraw(contribution_id: int):
     session.commit()
     flash(_("Votre contribution est retirée : elle n'apparaît plus dans les listes."), "success")
     return redirect(url_for("contributions.mine"), 303)
-
-
-@bp.post("/contributions/<int:contribution_id>/moderation")
-@role_required(Role.MODERATOR)
-@_limit_writes
-def moderate(contribution_id: int):
-    contribution, consultation = _contribution_or_404(contribution_id)
-    form = ModerationForm()
-    if not form.validate_on_submit():
-        abort(400)
-    session = get_session()
-    duplicate_of = (form.duplicate_of.data or "").strip().lstrip("#")
-    try:
-        services.moderate_contribution(
-            session=session,
-            contribution=contribution,
-            status=form.status.data or "",
-            reason=form.reason.data or "",
-            duplicate_of_id=int(duplicate_of) if duplicate_of.isdigit() else None,
-        )
-    except ValidationFailed as exc:
-        view = services.load_views(session=session, contributions=[contribution])[0]
-        return render_template(
-            "contributions/detail.html",
-            item=view,
-            contribution=contribution,
-            consultation=consultation,
-            kept=None,
-            my_vote=None,
-            is_author=g.user.id == contribution.author_id,
-            moderation_form=form,
-            errors=exc.errors,
-        ), 422
-    session.commit()
-    flash(_("Décision enregistrée."), "success")
-    return redirect(url_for("contributions.detail", contribution_id=contribution.id), 303)
 
 
 @bp.get("/mes-contributions")

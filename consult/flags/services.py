@@ -61,11 +61,13 @@ def flag_contribution(
     hidden = session.exec(
         update(table)
         .where(table.c.id == contribution.id, table.c.status == ContributionStatus.PUBLISHED)
-        .values(status=ContributionStatus.HIDDEN, updated_at=utcnow())
-        .returning(table.c.status)
+        .values(status=ContributionStatus.HIDDEN, updated_at=utcnow(), version=table.c.version + 1)
+        .returning(table.c.status, table.c.version)
     ).first()
     if hidden:
+        # The version moves too: a moderator who opened the published contribution must see it is now hidden.
         set_committed_value(contribution, "status", ContributionStatus.HIDDEN)
+        set_committed_value(contribution, "version", hidden.version)
     return bool(hidden)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Float, case, cast, update
+from sqlalchemy import Float, case, cast, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
@@ -44,7 +44,7 @@ def cast_vote(*, session: Session, contribution: Contribution, user: User, value
     """Record `user`'s vote (new or changed), move the contribution's counters; return the value."""
     value = VoteValue(value)
     check_can_vote(session=session, contribution=contribution)
-    _begin_write(session)
+    begin_write(session)
     previous = _upsert_vote(session, contribution_id=contribution.id, user_id=user.id, value=value)
     if previous != value:
         _move_counters(session, contribution, previous=previous, value=value)
@@ -103,7 +103,35 @@ def export_votes(session: Session, user: User) -> list[dict[str, Any]]:
     ]
 
 
-def _begin_write(session: Session) -> None:
+def recount_votes(*, session: Session, contribution: Contribution) -> None:
+    """Recompute a contribution's counters and sort scores from its vote rows (after votes moved).
+
+    The row is locked first, then counted in a later statement: on PostgreSQL each statement sees what was
+    committed before it started, so a vote committed while we waited for the lock is counted, and a vote
+    still in flight adds its delta after we commit (its counter UPDATE waits for our lock).
+    """
+    begin_write(session)
+    columns = Contribution.__table__.c
+    session.exec(select(columns.id).where(columns.id == contribution.id).with_for_update()).one()
+    votes = Vote.__table__.c
+    statement = select(votes.value, func.count()).where(votes.contribution_id == contribution.id).group_by(votes.value)
+    tally = dict(session.exec(statement).all())
+    agree, disagree = tally.get(VoteValue.AGREE, 0), tally.get(VoteValue.DISAGREE, 0)
+    total = sum(tally.values())
+    values = {
+        "agree_count": agree,
+        "disagree_count": disagree,
+        "pass_count": tally.get(VoteValue.PASS, 0),
+        "vote_count": total,
+        "consensus_score": consensus_score(agree, disagree, total),
+        "divisive_score": divisive_score(agree, disagree),
+    }
+    session.exec(update(Contribution.__table__).where(columns.id == contribution.id).values(**values))
+    for name, value in values.items():
+        set_committed_value(contribution, name, value)
+
+
+def begin_write(session: Session) -> None:
     """On SQLite, take the database write lock before reading the previous vote.
 
     pysqlite starts its transaction lazily, at the first INSERT/UPDATE: a read done before that

@@ -359,53 +359,6 @@ def test_export_and_account_deletion_keep_comments(client, session, make_user, a
     assert "À garder" in html and f"Participant anonyme #{user.id}" in html and "Dominique" not in html
 
 
-# Moderation
-
-
-def test_moderator_publishes_a_pending_comment(
-    client, session, make_user, sign_in, make_consultation, make_contribution
-):
-    contribution = make_contribution(make_consultation(moderation=ModerationMode.PRE))
-    pending = services.create_comment(session=session, contribution=contribution, author=make_user(), body="À valider")
-    session.commit()
-    sign_in(make_user(role=Role.MODERATOR))
-    page = text(client.get(f"/contributions/{contribution.id}/commentaires"))
-    assert 'name="decision" value="publish"' in page and "En attente de modération" in page
-    response = client.post(f"/commentaires/{pending.id}/moderation", data={"decision": "publish"}, headers=HTMX)
-    assert response.status_code == 200 and "Le commentaire est publié." in text(response)
-    assert reload(session, Comment, pending.id).status == CommentStatus.PUBLISHED
-    assert session.get(Contribution, contribution.id).comment_count == 1
-
-
-def test_moderator_hides_and_flags_are_resolved(client, session, make_user, sign_in, contribution):
-    from consult.flags.services import flag_comment
-    from consult.models import Flag
-
-    comment = services.create_comment(session=session, contribution=contribution, author=make_user(), body="Douteux")
-    flag_comment(session=session, comment=comment, user=make_user(), reason="spam", details="", hide_threshold=3)
-    session.commit()
-    sign_in(make_user(role=Role.MODERATOR))
-    response = client.post(f"/commentaires/{comment.id}/moderation", data={"decision": "hide", "next": "/m"})
-    assert response.status_code == 303 and response.headers["Location"] == f"/m#comment-{comment.id}"
-    assert reload(session, Comment, comment.id).status == CommentStatus.HIDDEN
-    assert session.get(Contribution, contribution.id).comment_count == 0
-    assert all(flag.resolved_at for flag in session.exec(select(Flag)))
-
-
-def test_moderation_errors(client, session, make_user, sign_in, add_comment, contribution):
-    comment = add_comment(contribution, make_user())
-    path = f"/commentaires/{comment.id}/moderation"
-    assert client.post(path, data={"decision": "hide"}).headers["Location"].startswith("/connexion")
-    sign_in(make_user())
-    assert client.post(path, data={"decision": "hide"}).status_code == 403
-    sign_in(make_user(role=Role.MODERATOR))
-    assert client.post(path, data={"decision": "supprimer"}).status_code == 400
-    assert client.post("/commentaires/999999/moderation", data={"decision": "hide"}).status_code == 404
-    services.delete_comment(session=session, comment=reload(session, Comment, comment.id))
-    session.commit()
-    assert client.post(path, data={"decision": "publish"}).status_code == 409
-
-
 def test_stale_status_is_never_counted_twice(app, session, make_user, add_comment, contribution):
     from sqlmodel import Session
 

@@ -287,61 +287,6 @@ def test_withdraw_on_closed_consultation_409(client, session, make_consultation,
     assert response.status_code == 409 and "est close" in response.get_data(as_text=True)
 
 
-# --- Moderation -----------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def moderator(make_user, auth):
-    user = make_user(role=Role.MODERATOR)
-    auth.login(user)
-    return user
-
-
-def test_moderator_publishes_pending(client, session, make_consultation, make_user, moderator):
-    contribution = add_contribution(session, make_consultation(moderation="pre"), make_user(), status="pending")
-    assert "Enregistrer la décision" in client.get(f"/contributions/{contribution.id}").get_data(as_text=True)
-    response = client.post(f"/contributions/{contribution.id}/moderation", data={"status": "published"})
-    assert response.status_code == 303
-    session.refresh(contribution)
-    assert contribution.status == "published" and contribution.published_at is not None
-
-
-def test_moderator_rejects_with_reason(client, session, make_consultation, make_user, moderator):
-    contribution = add_contribution(session, make_consultation(), make_user())
-    response = client.post(f"/contributions/{contribution.id}/moderation", data={"status": "rejected", "reason": ""})
-    assert response.status_code == 422
-    assert "Indiquez le motif du refus" in response.get_data(as_text=True)
-    client.post(
-        f"/contributions/{contribution.id}/moderation", data={"status": "rejected", "reason": "Propos injurieux."}
-    )
-    session.refresh(contribution)
-    assert contribution.status == "rejected" and contribution.rejection_reason == "Propos injurieux."
-
-
-def test_moderator_marks_duplicate(client, session, make_consultation, make_user, moderator):
-    consultation, author = make_consultation(), make_user()
-    kept, other = add_contribution(session, consultation, author), add_contribution(session, consultation, author)
-    elsewhere = add_contribution(session, make_consultation(), author)
-    for bad in ("", str(other.id), str(elsewhere.id), "abc"):
-        response = client.post(
-            f"/contributions/{other.id}/moderation", data={"status": "duplicate", "duplicate_of": bad}
-        )
-        assert response.status_code == 422, bad
-    client.post(f"/contributions/{other.id}/moderation", data={"status": "duplicate", "duplicate_of": f"#{kept.id}"})
-    session.refresh(other)
-    assert other.status == "duplicate" and other.duplicate_of_id == kept.id
-
-
-def test_moderation_unknown_status_422(client, session, make_consultation, make_user, moderator):
-    contribution = add_contribution(session, make_consultation(), make_user())
-    assert client.post(f"/contributions/{contribution.id}/moderation", data={"status": "withdrawn"}).status_code == 422
-
-
-def test_moderation_forbidden_to_citizens(client, session, make_consultation, make_user, citizen):
-    contribution = add_contribution(session, make_consultation(), make_user())
-    assert client.post(f"/contributions/{contribution.id}/moderation", data={"status": "hidden"}).status_code == 403
-
-
 # --- My contributions, RGPD export ----------------------------------------------------------------------
 
 

@@ -1,0 +1,298 @@
+"""The moderation queue: what to triage first, with filters, sorts and counts per state.
+
+"À traiter" lists the pending contributions (oldest first: first come, first served), then the
+contributions with open flags (most flagged first), then the pending or flagged comments. The other
+states list contributions in that state. Each page is one query per kind, served by indexes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from sqlalchemy import case, func, or_
+from sqlmodel import Session, select
+
+from consult.models import (
+    Comment,
+    CommentStatus,
+    Consultation,
+    Contribution,
+    ContributionPrinciple,
+    ContributionStatus,
+    Flag,
+    User,
+)
+
+PAGE_SIZE = 30
+EXCERPT = 220
+
+TODO, COMMENTS = "todo", "comments"
+STATES = (
+    TODO,
+    ContributionStatus.PENDING,
+    "flagged",
+    ContributionStatus.HIDDEN,
+    ContributionStatus.REJECTED,
+    ContributionStatus.DUPLICATE,
+    ContributionStatus.PUBLISHED,
+    COMMENTS,
+)
+SORTS = ("priority", "oldest", "newest", "flags", "votes")
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    state: str = TODO
+    consultation_id: int | None = None
+    theme: str = ""
+    principle: str = ""
+    flagged: bool = False
+    sort: str = "priority"
+    page: int = 1
+
+    def with_page(self, page: int) -> QueueFilters:
+        return replace(self, page=page)
+
+
+@dataclass
+class QueueItem:
+    """One row of the queue: a contribution or a comment, with what the moderator needs to decide."""
+
+    kind: str  # "contribution" | "comment"
+    id: int
+    version: int
+    status: str
+    title: str
+    excerpt: str
+    author: str
+    created_at: datetime
+    consultation: str
+    open_flags: int
+    contribution_id: int
+    theme_id: str | None = None
+    vote_count: int = 0
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.id}:{self.version}"
+
+
+@dataclass
+class QueuePage:
+    filters: QueueFilters
+    items: list[QueueItem] = field(default_factory=list)
+    total: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+
+def _open_flags_by_contribution():
+    return (
+        select(Flag.contribution_id.label("target_id"), func.count().label("open_flags"))
+        .where(Flag.resolved_at.is_(None), Flag.contribution_id.is_not(None))
+        .group_by(Flag.contribution_id)
+        .subquery()
+    )
+
+
+def _open_flags_by_comment():
+    return (
+        select(Flag.comment_id.label("target_id"), func.count().label("open_flags"))
+        .where(Flag.resolved_at.is_(None), Flag.comment_id.is_not(None))
+        .group_by(Flag.comment_id)
+        .subquery()
+    )
+
+
+def _contribution_conditions(filters: QueueFilters, flags) -> list:
+    conditions = []
+    if filters.consultation_id:
+        conditions.append(Contribution.consultation_id == filters.consultation_id)
+    if filters.theme:
+        conditions.append(Contribution.theme_id == filters.theme)
+    if filters.principle:
+        conditions.append(
+            Contribution.id.in_(
+                select(ContributionPrinciple.contribution_id).where(
+                    ContributionPrinciple.principle_id == filters.principle
+                )
+            )
+        )
+    if filters.flagged or filters.state == "flagged":
+        conditions.append(flags.c.open_flags > 0)
+    if filters.state == TODO:
+        reviewable = Contribution.status.in_([ContributionStatus.PUBLISHED, ContributionStatus.HIDDEN])
+        conditions.append(or_(Contribution.status == ContributionStatus.PENDING, reviewable & (flags.c.open_flags > 0)))
+    elif filters.state == "flagged":
+        conditions.append(Contribution.status != ContributionStatus.WITHDRAWN)
+    elif filters.state in set(ContributionStatus):
+        conditions.append(Contribution.status == filters.state)
+    return conditions
+
+
+def _contribution_order(filters: QueueFilters, flags) -> list:
+    open_flags = func.coalesce(flags.c.open_flags, 0)
+    orders = {
+        "oldest": [Contribution.created_at, Contribution.id],
+        "newest": [Contribution.created_at.desc(), Contribution.id.desc()],
+        "flags": [open_flags.desc(), Contribution.created_at, Contribution.id],
+        "votes": [Contribution.vote_count.desc(), Contribution.id],
+    }
+    if filters.sort in orders:
+        return orders[filters.sort]
+    if filters.state in (TODO, ContributionStatus.PENDING, "flagged"):
+        pending_first = case((Contribution.status == ContributionStatus.PENDING, 0), else_=1)
+        return [pending_first, open_flags.desc(), Contribution.created_at, Contribution.id]
+    return orders["newest"]
+
+
+def _contributions(session: Session, filters: QueueFilters, offset: int, limit: int) -> tuple[list[QueueItem], int]:
+    flags = _open_flags_by_contribution()
+    conditions = _contribution_conditions(filters, flags)
+    base = select(Contribution.id).outerjoin(flags, flags.c.target_id == Contribution.id).where(*conditions)
+    total = session.exec(select(func.count()).select_from(base.subquery())).one()
+    if limit <= 0 or offset >= total:
+        return [], total
+    statement = (
+        select(Contribution, User.pseudonym, Consultation.title, func.coalesce(flags.c.open_flags, 0))
+        .join(User, User.id == Contribution.author_id)
+        .join(Consultation, Consultation.id == Contribution.consultation_id)
+        .outerjoin(flags, flags.c.target_id == Contribution.id)
+        .where(*conditions)
+        .order_by(*_contribution_order(filters, flags))
+        .offset(offset)
+        .limit(limit)
+    )
+    items = [
+        QueueItem(
+            kind="contribution",
+            id=c.id,
+            version=c.version,
+            status=c.status,
+            title=c.title,
+            excerpt=_excerpt(c.body),
+            author=pseudonym,
+            created_at=c.created_at,
+            consultation=consultation,
+            open_flags=open_flags,
+            contribution_id=c.id,
+            theme_id=c.theme_id,
+            vote_count=c.vote_count,
+        )
+        for c, pseudonym, consultation, open_flags in session.exec(statement)
+    ]
+    return items, total
+
+
+def _comments(session: Session, filters: QueueFilters, offset: int, limit: int) -> tuple[list[QueueItem], int]:
+    flags = _open_flags_by_comment()
+    conditions = [
+        or_(
+            Comment.status == CommentStatus.PENDING,
+            Comment.status.in_([CommentStatus.PUBLISHED, CommentStatus.HIDDEN]) & (flags.c.open_flags > 0),
+        )
+    ]
+    if filters.consultation_id:
+        conditions.append(Contribution.consultation_id == filters.consultation_id)
+    joined = (
+        select(Comment.id)
+        .join(Contribution, Contribution.id == Comment.contribution_id)
+        .outerjoin(flags, flags.c.target_id == Comment.id)
+        .where(*conditions)
+    )
+    total = session.exec(select(func.count()).select_from(joined.subquery())).one()
+    if limit <= 0 or offset >= total:
+        return [], total
+    pending_first = case((Comment.status == CommentStatus.PENDING, 0), else_=1)
+    statement = (
+        select(Comment, Contribution.title, User.pseudonym, Consultation.title, func.coalesce(flags.c.open_flags, 0))
+        .join(Contribution, Contribution.id == Comment.contribution_id)
+        .join(Consultation, Consultation.id == Contribution.consultation_id)
+        .join(User, User.id == Comment.author_id)
+        .outerjoin(flags, flags.c.target_id == Comment.id)
+        .where(*conditions)
+        .order_by(pending_first, func.coalesce(flags.c.open_flags, 0).desc(), Comment.created_at, Comment.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    items = [
+        QueueItem(
+            kind="comment",
+            id=comment.id,
+            version=comment.version,
+            status=comment.status,
+            title=contribution_title,
+            excerpt=_excerpt(comment.body),
+            author=pseudonym,
+            created_at=comment.created_at,
+            consultation=consultation,
+            open_flags=open_flags,
+            contribution_id=comment.contribution_id,
+        )
+        for comment, contribution_title, pseudonym, consultation, open_flags in session.exec(statement)
+    ]
+    return items, total
+
+
+def load_queue(*, session: Session, filters: QueueFilters) -> QueuePage:
+    """One page of the queue and the counts per state (for the tabs)."""
+    offset = (filters.page - 1) * PAGE_SIZE
+    page = QueuePage(filters=filters, counts=count_states(session=session, filters=filters))
+    if filters.state == COMMENTS:
+        page.items, page.total = _comments(session, filters, offset, PAGE_SIZE)
+        return page
+    contributions, n_contributions = _contributions(session, filters, offset, PAGE_SIZE)
+    page.items, page.total = contributions, n_contributions
+    if filters.state == TODO and not (filters.theme or filters.principle):
+        # Comments come after every contribution to triage: they take the rest of the page, then the next pages.
+        room = PAGE_SIZE - len(contributions)
+        comments, n_comments = _comments(session, filters, max(0, offset - n_contributions), room)
+        page.items += comments
+        page.total += n_comments
+    return page
+
+
+def count_states(*, session: Session, filters: QueueFilters) -> dict[str, int]:
+    """How many contributions in each state (within the consultation filter), plus flagged and comments to triage."""
+    statement = select(Contribution.status, func.count()).group_by(Contribution.status)
+    if filters.consultation_id:
+        statement = statement.where(Contribution.consultation_id == filters.consultation_id)
+    counts = dict.fromkeys(STATES, 0)
+    counts.update(dict(session.exec(statement).all()))
+    only = QueueFilters(consultation_id=filters.consultation_id)
+    counts["flagged"] = _contributions(session, replace(only, state="flagged"), 0, 0)[1]
+    counts[COMMENTS] = _comments(session, only, 0, 0)[1]
+    counts[TODO] = counts[ContributionStatus.PENDING] + _flagged_reviewable(session, only) + counts[COMMENTS]
+    return counts
+
+
+def _flagged_reviewable(session: Session, filters: QueueFilters) -> int:
+    flags = _open_flags_by_contribution()
+    statement = (
+        select(func.count())
+        .select_from(Contribution)
+        .join(flags, flags.c.target_id == Contribution.id)
+        .where(Contribution.status.in_([ContributionStatus.PUBLISHED, ContributionStatus.HIDDEN]))
+    )
+    if filters.consultation_id:
+        statement = statement.where(Contribution.consultation_id == filters.consultation_id)
+    return session.exec(statement).one()
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= EXCERPT else text[: EXCERPT - 1].rstrip() + "…"
+
+
+def neighbours(*, session: Session, filters: QueueFilters, kind: str, item_id: int) -> tuple[str | None, str | None]:
+    """The previous and next items of the queue around one item (on its page), as "kind:id" keys."""
+    keys = [f"{i.kind}:{i.id}" for i in load_queue(session=session, filters=filters).items]
+    key = f"{kind}:{item_id}"
+    if key not in keys:
+        return None, keys[0] if keys else None
+    index = keys.index(key)
+    return (keys[index - 1] if index else None), (keys[index + 1] if index + 1 < len(keys) else None)
