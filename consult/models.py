@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
-    JSON,
     DDL,
+    JSON,
     CheckConstraint,
     Column,
     DateTime,

@@ -250,9 +250,7 @@ def test_redact_a_span_keeps_the_original_for_moderators_only(client, session, m
 
     # `consult purge --dry-run` counts without erasing; after the retention period the original goes.
     result = runner.invoke(args=["purge", "--dry-run"])
-    assert (
-        result.exit_code == 0 and "originaux des textes masqués par la modération : 0 seraient effacés" in result.output
-    )
+    assert result.exit_code == 0 and "originaux des textes masqués par la modération : 0 à traiter" in result.output
     session.exec(update(RedactedOriginal).values(purge_after=utcnow()))
     session.commit()
     result = runner.invoke(args=["purge", "--dry-run"])
