@@ -1,7 +1,7 @@
 """moderation workspace: versions, audit events, redacted originals
 
 Revision ID: 37331611cd74
-Revises: 2e229c6871c6
+Revises: ab88bc603ea9
 Create Date: 2026-12-02 05:25:49.672862
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '37331611cd74'
-down_revision: str | Sequence[str] | None = '2e229c6871c6'
+down_revision: str | Sequence[str] | None = 'ab88bc603ea9'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
