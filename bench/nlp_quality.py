@@ -137,7 +137,8 @@ def run_one(method: str, lemmas: list[str], texts: list[str], k, seed: int) -> d
             assignments = KMeans(k, random_state=seed).fit_predict(baseline_features(lemmas))
         else:
             config = json.loads(method)
-            config["ngram_range"] = tuple(config["ngram_range"])
+            if "ngram_range" in config:
+                config["ngram_range"] = tuple(config["ngram_range"])
             model = ThemeModel(n_themes=k, n_ideas=1, random_state=seed, **config).fit(texts, lemmas=lemmas)
             assignments = model.assignments_
             k = model.n_themes_

@@ -146,6 +146,8 @@ def lemmatize(
 ) -> list[list[str]]:
     """Return, for each text, its lower-case lemmas without punctuation, numbers, stop words and 1-letter tokens."""
     resolved = resolve_mode(len(texts), mode)
+    if resolved == "lookup":
+        return _lookup_lemmas(texts, keep_stop_words)
     pipeline = load_pipeline(resolved)
     stop_words = pipeline.Defaults.stop_words
     # The lookup table is keyed by exact text: "Transports" at a sentence start would stay unlemmatised.
@@ -163,6 +165,52 @@ def lemmatize(
             if not keep_stop_words and (token.is_stop or lemma in stop_words):
                 continue
             lemmas.append(lemma)
+        out.append(lemmas)
+    return out
+
+
+# Words (letters and digits, with inner apostrophes or hyphens), as the lookup path splits texts.
+_WORD = re.compile(r"[^\W_]+(?:['-][^\W_]+)*")
+# Elided articles and conjunctions ("l'État", "qu'il"); "aujourd'hui" or "presqu'île" stay whole.
+_ELISIONS = frozenset({"l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu"})
+# Pronouns hyphenated to a verb by inversion ("faut-il", "a-t-on"), dropped like spaCy's "-il".
+_CLITICS = frozenset({"il", "ils", "elle", "elles", "on", "je", "tu", "nous", "vous", "t", "ce", "y", "en", "moi"})
+
+
+def _lookup_lemmas(texts: Sequence[str], keep_stop_words: bool) -> list[list[str]]:
+    """The "lookup" mode without spaCy's Doc objects: a regex for French words, then one table look-up
+    per distinct word (cached), which is 5-10x faster than the pipeline for the same lemmas."""
+    table = load_pipeline("lookup").get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    stop_words = load_pipeline("blank").Defaults.stop_words
+    cache: dict[str, str | None] = {}
+
+    def lemma_of(word: str) -> str | None:
+        form = word
+        head, _, tail = form.partition("'")
+        if tail and head in _ELISIONS:
+            form = tail
+        parts = form.split("-")
+        while len(parts) > 1 and parts[-1] in _CLITICS:
+            parts.pop()
+        form = "-".join(parts)
+        if not keep_stop_words and (form in stop_words or all(part in stop_words for part in parts)):
+            return None
+        found = table.get(form, form)
+        lemma = (found[0] if isinstance(found, list) else found).strip("-.")
+        if len(lemma) < 2 or not any(c.isalpha() for c in lemma):
+            return None
+        if not keep_stop_words and lemma in stop_words:
+            return None
+        return lemma
+
+    out = []
+    for text in texts:
+        lemmas = []
+        for word in _WORD.findall(normalize(text).lower()):
+            if word not in cache:
+                cache[word] = lemma_of(word)
+            if cache[word] is not None:
+                lemmas.append(cache[word])
         out.append(lemmas)
     return out
 
