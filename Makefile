@@ -8,12 +8,15 @@ PORT ?= 5000
 VENDOR := consult/static/vendor
 DSFR := node_modules/@gouvfr/dsfr/dist
 
-.PHONY: setup run worker test system-deps bench lint translations clean
+.PHONY: install setup run worker test system-deps bench lint translations clean
 
-setup: $(STAMPS)/python $(STAMPS)/frontend ## create the venv, install Python and front-end packages, migrate, seed
+# The demo (public password) is seeded by `make run` only, and `consult seed-demo` refuses outside development:
+# neither `install` (what production runs, README "Running in production") nor `setup` ever creates it.
+install: $(STAMPS)/python $(STAMPS)/frontend ## install Python and front-end packages, compile translations; no database
 	$(BIN)/pybabel compile --use-fuzzy --statistics -d consult/translations
+
+setup: install ## install, then migrate the development database
 	$(BIN)/consult db upgrade
-	$(BIN)/consult seed-demo
 
 $(STAMPS)/python: pyproject.toml constraints.txt
 	@mkdir -p $(STAMPS)
@@ -32,7 +35,8 @@ $(STAMPS)/frontend: package.json package-lock.json .dsfr.yml
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
 	@touch $@
 
-run: setup ## serve the demo on http://127.0.0.1:$(PORT)
+run: setup ## seed the demo and serve it on http://127.0.0.1:$(PORT) (development only)
+	$(BIN)/consult seed-demo
 	$(BIN)/consult run --host 127.0.0.1 --port $(PORT)
 
 worker: setup ## run background jobs from Redis (needs CONSULT_REDIS_URL; without it `make run` runs them itself)

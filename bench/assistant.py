@@ -89,7 +89,7 @@ def main() -> int:
     parser.add_argument("--errors", action="store_true", help="list the messages the assistant got wrong")
     args = parser.parse_args()
     items = load_test(args.test)
-    app = create_app()
+    app = create_app(server="none")
     with app.app_context():
         started = time.process_time()
         engine = Assistant.load(CONFIG)

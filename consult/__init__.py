@@ -6,7 +6,7 @@ from importlib import import_module
 
 from flask import Flask
 
-from consult.config import PROJECT_ROOT, load_config
+from consult.config import PROJECT_ROOT, Server, load_config
 
 # One blueprint per feature (each module exposes `bp`), in the order of a visitor's path through the site.
 FEATURES = (
@@ -28,14 +28,18 @@ FEATURES = (
 )
 
 
-def create_app(test_config: dict | None = None) -> Flask:
-    """Create and configure an instance of the Flask application."""
+def create_app(test_config: dict | None = None, *, server: Server | None = None) -> Flask:
+    """Create and configure an instance of the Flask application.
+
+    `server` says how the process uses it ("wsgi", "development" or "none"); by default it is detected
+    and, failing closed, anything but the `consult` command line is a WSGI server (see config.check_config).
+    """
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         instance_path=str(PROJECT_ROOT / "instance"),
     )
-    load_config(app, test_config)
+    load_config(app, test_config, server=server)
 
     from consult import analysis, auth, db, errors, i18n, jobs, security
     from consult.cli import register_commands

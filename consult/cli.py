@@ -61,10 +61,18 @@ def sync_taxonomy_command() -> None:
 @click.command("seed-demo", help="Créer la consultation de démonstration et les comptes de démonstration.")
 @with_appcontext
 def seed_demo() -> None:
+    from consult.config import DEVELOPMENT_ENVS
     from consult.db import get_session
     from consult.demo import DEMO_PASSWORD
     from consult.demo import seed_demo as run_seed
 
+    if current_app.config["ENV"] not in DEVELOPMENT_ENVS:
+        click.echo(
+            f"Refusé : la démonstration (comptes au mot de passe public) n'est créée qu'en développement, "
+            f"pas avec CONSULT_ENV={current_app.config['ENV']}.",
+            err=True,
+        )
+        raise SystemExit(1)
     session = get_session()
     report = run_seed(session=session)
     session.commit()

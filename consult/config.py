@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Literal
 
+import click
 from flask import Flask
+from flask.cli import FlaskGroup
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = PROJECT_ROOT / "config"
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+MIN_SECRET_KEY_LENGTH = 32
+# Environments where the demo accounts may exist and sign in.
+DEVELOPMENT_ENVS = ("development", "testing")
+
+# How a process uses the app: "wsgi" serves it (gunicorn or any other WSGI server), "development" is
+# `consult run` / `flask run` (the Werkzeug development server), "none" serves nothing (other commands,
+# background workers).
+Server = Literal["wsgi", "development", "none"]
 
 
 class ConfigError(RuntimeError):
     """The configuration cannot be used safely."""
 
 
-def load_config(app: Flask, test_config: dict | None = None) -> None:
+def load_config(app: Flask, test_config: dict | None = None, *, server: Server | None = None) -> None:
     """Fill app.config from the TOML defaults, the environment and `test_config`, then check it."""
     app.config.from_file(str(CONFIG_DIR / "default.toml"), load=tomllib.load, text=False)
     if test_config is not None:
@@ -27,7 +38,7 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
     app.config["DATABASE_URL"] = resolve_database_url(app.config["DATABASE_URL"])
     if app.config["ENV"] == "production":
         app.config["SESSION_COOKIE_SECURE"] = True
-    check_config(app.config)
+    check_config(app.config, server=server or detect_server())
 
 
 def resolve_database_url(url: str) -> str:
@@ -40,9 +51,30 @@ def resolve_database_url(url: str) -> str:
     return url
 
 
-def check_config(config) -> None:
-    if config["ENV"] == "production" and config["SECRET_KEY"] in (DEFAULT_SECRET_KEY, "", None):
-        raise ConfigError(
-            "CONSULT_SECRET_KEY must be set to a long random value in production "
-            "(python -c 'import secrets; print(secrets.token_urlsafe(48))')."
-        )
+def detect_server() -> Server:
+    """Tell how this process uses the app, failing closed: anything unknown is a WSGI server.
+
+    Only the `consult` / `flask` command line is recognised: its `run` command is the development
+    server, its other commands serve nothing. gunicorn (or uwsgi, waitress…) imports create_app outside
+    any such command, so it counts as a server.
+    """
+    context = click.get_current_context(silent=True)
+    if context is None or not isinstance(context.find_root().command, FlaskGroup):
+        return "wsgi"
+    return "development" if context.command.name == "run" else "none"
+
+
+def check_config(config, *, server: Server = "wsgi") -> None:
+    """Refuse a known, empty or short secret key in production and on any server but the development one."""
+    key = config["SECRET_KEY"]
+    weak = not key or key == DEFAULT_SECRET_KEY or len(str(key)) < MIN_SECRET_KEY_LENGTH
+    if not weak:
+        return
+    if config["ENV"] != "production":
+        if config.get("TESTING") or config["ENV"] == "testing" or server != "wsgi":
+            return
+    raise ConfigError(
+        f"CONSULT_SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_LENGTH} characters "
+        "(python -c 'import secrets; print(secrets.token_urlsafe(48))'): the default key is accepted only by "
+        "the development server (consult run) and by commands that serve nothing."
+    )

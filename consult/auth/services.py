@@ -11,6 +11,8 @@ from consult.errors import ValidationFailed
 from consult.i18n import lazy_gettext as _l
 from consult.models import Role, User, utcnow
 
+# The demo accounts' domain (consult.demo): their password is public, so they sign in only in development.
+DEMO_EMAIL_DOMAIN = "demo.consultation.fr"
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 PSEUDONYM_RE = re.compile(r"^[\w .'-]{3,40}$")
 
@@ -85,15 +87,24 @@ def pseudonym_taken(*, session: Session, pseudonym: str) -> bool:
     return session.exec(query).one() > 0
 
 
-def authenticate(*, session: Session, email: str, password: str) -> User | None:
-    """Return the active user with these credentials, or None (same answer for unknown email and bad password)."""
+def authenticate(*, session: Session, email: str, password: str, refuse_demo: bool = True) -> User | None:
+    """Return the active user with these credentials, or None (same answer for unknown email and bad password).
+
+    Demo accounts are refused unless `refuse_demo` is False (development), whatever their password.
+    """
     user = session.exec(select(User).where(User.email == normalize_email(email))).first()
     valid = verify_password(user.password_hash if user else None, password)
     if not valid or user is None or not user.is_active:
         return None
+    if refuse_demo and is_demo_account(user):
+        return None
     user.last_login_at = utcnow()
     session.add(user)
     return user
+
+
+def is_demo_account(user: User) -> bool:
+    return (user.email or "").endswith("@" + DEMO_EMAIL_DOMAIN)
 
 
 def change_password(*, session: Session, user: User, current: str, new: str, min_password_length: int) -> None:

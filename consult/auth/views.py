@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from consult.auth import services
 from consult.auth.access import login_required, login_user, logout_user, safe_next
 from consult.auth.forms import LoginForm, PasswordChangeForm, SignupForm
+from consult.config import DEVELOPMENT_ENVS
 from consult.db import get_session
 from consult.errors import ValidationFailed
 from consult.extensions import limiter
@@ -51,7 +52,12 @@ def login():
     errors: dict = {}
     if form.validate_on_submit():
         session = get_session()
-        user = services.authenticate(session=session, email=form.email.data or "", password=form.password.data or "")
+        user = services.authenticate(
+            session=session,
+            email=form.email.data or "",
+            password=form.password.data or "",
+            refuse_demo=current_app.config["ENV"] not in DEVELOPMENT_ENVS,
+        )
         if user is None:
             errors["__all__"] = _("Adresse électronique ou mot de passe incorrect.")
         else:

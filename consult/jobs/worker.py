@@ -15,7 +15,7 @@ def _worker_app() -> Flask:
     if _app is None:
         from consult import create_app
 
-        _app = create_app()
+        _app = create_app(server="none")  # a worker serves no HTTP: the secret key is not used
     return _app
 
 

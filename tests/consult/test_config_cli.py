@@ -25,7 +25,7 @@ def test_production_refuses_default_secret_key(monkeypatch):
 
 def test_production_sets_secure_cookie(monkeypatch, make_app):
     monkeypatch.setenv("CONSULT_ENV", "production")
-    app = make_app(SECRET_KEY="a-long-random-production-secret")
+    app = make_app(SECRET_KEY="a-long-random-production-secret-of-48-characters")
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
