@@ -21,7 +21,8 @@ Themes (``nlp.themes``, ``nlp.embeddings``, ``nlp.verbatims``)
 Ethical principles (``nlp.principles``, ``nlp.taxonomy``, ``nlp.classify``)
     ``PrincipleClassifier(load_taxonomy(), random_state=0).fit(texts, labels=None).predict(texts)`` returns,
     per text, ``PrincipleLabel(id, score, words)`` for the 16 European principles: zero-shot from the
-    taxonomy's lexicon, blended with a calibrated one-vs-rest model as moderators' labels accumulate; the
+    taxonomy's lexicon (specific cues count anywhere, generic ones only in a text about digital services:
+    the domain gate), blended with a calibrated one-vs-rest model as moderators' labels accumulate; the
     words are why. ``TextClassifier`` is the supervised theme classifier once labels exist.
 
 Similar contributions and duplicates (``nlp.similar``)

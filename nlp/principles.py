@@ -2,28 +2,34 @@
 
 Two sources of evidence, blended per principle:
 
-* **Zero-shot** (always available): the taxonomy's seed lexicon (`keywords_fr`) is matched on
-  accent-folded surface tokens *and* on lemmas (so "refusent" matches "refuser"), multi-word
-  expressions included (longest match first, so "consultation physique" does not also fire
-  "consultation"). Each matched keyword k adds evidence
+* **Zero-shot** (always available): the taxonomy's lexicon is matched on accent-folded surface
+  tokens *and* on lemmas (so "refusent" matches "refuser"), multi-word expressions included
+  (longest match first, so "consultation physique" does not also fire "consultation"). Two kinds
+  of cue per principle: `keywords_fr`, specific enough to count in any text ("droit à l'oubli",
+  "lecteur d'écran"), and `context_keywords_fr`, generic words ("limites", "pollution", "refuser")
+  that count only in a text about digital services. The **domain gate** decides that from the
+  taxonomy's `domain_cues_fr` (numérique, application, données...) and `health_cues_fr`: a
+  generic cue weighs 0 in a text with no digital cue, `context_weight` in a digital text that is
+  not about health, 1 in a digital-health text. Each cue k found adds evidence
 
-      w_k = base_k * rarity_k / n_principles_k
+      w_k = base_k * rarity_k * gate_k / n_principles_k
 
   base_k: 1.0 for one content word, 1.3 for two, 1.6 for three or more (longer is more specific);
-  rarity_k: IDF-like factor learnt from the corpus given to `fit`: 1 for a keyword found in at most
-  2 % of the texts, log(1/df) / log(50) above, floored at 0.2; the document frequency is smoothed
-  with 50 pseudo-texts at 2 % so that small corpora keep weights near 1;
-  n_principles_k: number of principles sharing the keyword.
-  The share of the principle's label lemmas found in the text (each label lemma weighted by its
-  IDF over the 16 labels) adds `label_weight * coverage`. The zero-shot score is the noisy-OR
+  rarity_k: IDF-like factor learnt from the corpus given to `fit`: 1 for a keyword found once or in
+  at most 2 % of the texts, log(1/df) / log(50) above (df smoothed with 50 pseudo-texts at 2 %),
+  floored at 0.2; n_principles_k: number of principles sharing the keyword. The share of the
+  principle's label lemmas found in a digital text can add `label_weight * coverage` (0 by
+  default: on real text it added more noise — "droit", "format", "physique" — than signal). The
+  zero-shot score is the noisy-OR
 
       score_zs = 1 - exp(-sum of evidence)
 
-  i.e. each keyword is an independent clue that is right with probability 1 - exp(-w_k) and the
-  score is the probability that at least one is right: one specific keyword gives 0.63, two 0.86,
-  a keyword frequent in the corpus alone stays under the default threshold of 0.5. It is a
-  relevance score, not a probability calibrated on labels (there are none); bench/RESULTS.md
-  reports the precision per score band on our hand-labelled set.
+  i.e. each cue is an independent clue that is right with probability 1 - exp(-w_k): one full cue
+  gives 0.63, two 0.86, one generic cue in a digital text that is not about health 0.39, under the
+  default threshold of 0.4. Threshold, `context_weight` and `label_weight` were chosen on real
+  contributions to the République numérique consultation, labelled by hand; the off-topic rate is
+  reported on Grand débat answers (bench/nlp_principles.py, bench/RESULTS.md). It is a relevance
+  score, not a probability calibrated on labels.
 
 * **Supervised** (when moderators' labels exist): for each principle with at least
   `min_labels_for_supervised` positive *and* negative labelled texts, a logistic regression on
@@ -109,6 +115,7 @@ class _Keyword:
     column: int
     surface: tuple[str, ...]
     base: float
+    context: bool = False  # a generic cue: counts only in a text about digital services
 
 
 def _fold(text: str) -> str:
@@ -160,41 +167,57 @@ def _match(tokens: list[str], index: dict) -> set[int]:
 
 @functools.cache
 def _compile_lexicon(taxonomy: Taxonomy) -> tuple[_Keyword, ...]:
-    """Each principle's keywords as folded surface tokens with a base weight."""
+    """Each principle's keywords as folded surface tokens with a base weight and their kind."""
     compiled = []
     for column, principle in enumerate(taxonomy.principles):
-        for keyword in principle.keywords_fr:
-            surface = tuple(surface_tokens(keyword))
-            content = [t for t in surface if t not in _DROPPABLE and t not in _STOP_WORDS]
-            base = {0: 0.7, 1: 1.0, 2: 1.3}.get(len(content), 1.6)
-            compiled.append(_Keyword(keyword, column, surface, base))
+        for context, keywords in ((False, principle.keywords_fr), (True, principle.context_keywords_fr)):
+            for keyword in keywords:
+                surface = tuple(surface_tokens(keyword))
+                content = [t for t in surface if t not in _DROPPABLE and t not in _STOP_WORDS]
+                base = {0: 0.7, 1: 1.0, 2: 1.3}.get(len(content), 1.6)
+                compiled.append(_Keyword(keyword, column, surface, base, context))
     return tuple(compiled)
+
+
+def _surface_sequences(phrases: Sequence[str]) -> dict[tuple[str, ...], list[int]]:
+    sequences: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for i, phrase in enumerate(phrases):
+        surface = tuple(surface_tokens(phrase))
+        if surface:
+            sequences[surface].append(i)
+    return sequences
+
+
+def _lemma_sequences(phrases: Sequence[str], mode: str) -> dict[tuple[str, ...], list[int]]:
+    """Lemma sequences of phrases, kept only when lemmatisation dropped nothing but function words.
+
+    A phrase must also stay a phrase ("au téléphone" must not become any "téléphone").
+    """
+    sequences: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for i, lemma_text in enumerate(lemma_strings(list(phrases), mode=mode)):
+        seq = tuple(_lemma_tokens(lemma_text))
+        surface = surface_tokens(phrases[i])
+        kept = [t for t in surface if t not in _DROPPABLE]
+        if seq and len(seq) == len(kept) and len(seq) >= min(2, len(surface)):
+            sequences[seq].append(i)
+    return sequences
 
 
 @functools.cache
 def _surface_index(taxonomy: Taxonomy) -> dict:
-    sequences: dict[tuple[str, ...], list[int]] = defaultdict(list)
-    for i, keyword in enumerate(_compile_lexicon(taxonomy)):
-        if keyword.surface:
-            sequences[keyword.surface].append(i)
-    return _build_index(sequences)
+    return _build_index(_surface_sequences([k.text for k in _compile_lexicon(taxonomy)]))
 
 
 @functools.cache
 def _lemma_index(taxonomy: Taxonomy, mode: str) -> dict:
-    """Index of the keywords' lemma sequences under one lemmatiser (cached: loading a mode is slow).
+    """Index of the keywords' lemma sequences under one lemmatiser (cached: loading a mode is slow)."""
+    return _build_index(_lemma_sequences([k.text for k in _compile_lexicon(taxonomy)], mode))
 
-    A lemma sequence is kept only when lemmatisation dropped nothing but function words, and a
-    phrase must stay a phrase ("au téléphone" must not become any "téléphone").
-    """
-    keywords = _compile_lexicon(taxonomy)
-    sequences: dict[tuple[str, ...], list[int]] = defaultdict(list)
-    for i, lemma_text in enumerate(lemma_strings([k.text for k in keywords], mode=mode)):
-        seq = tuple(_lemma_tokens(lemma_text))
-        kept = [t for t in keywords[i].surface if t not in _DROPPABLE]
-        if seq and len(seq) == len(kept) and len(seq) >= min(2, len(keywords[i].surface)):
-            sequences[seq].append(i)
-    return _build_index(sequences)
+
+@functools.cache
+def _cue_indexes(cues: tuple[str, ...], mode: str) -> tuple[dict, dict]:
+    """Surface and lemma indexes of domain cues (words that make a text about digital services, or health)."""
+    return _build_index(_surface_sequences(cues)), _build_index(_lemma_sequences(cues, mode))
 
 
 @functools.cache
@@ -226,10 +249,12 @@ class PrincipleClassifier(BaseEstimator):
         self,
         taxonomy: Taxonomy,
         *,
-        threshold: float = 0.5,
+        threshold: float = 0.4,
         min_labels_for_supervised: int = 5,
         blend_halfway: float = 20,
-        label_weight: float = 0.8,
+        label_weight: float = 0.0,
+        context_weight: float = 0.5,
+        domain_gate: bool = True,
         C: float = 4.0,
         max_words: int = 5,
         lemma_mode: str = "auto",
@@ -240,6 +265,8 @@ class PrincipleClassifier(BaseEstimator):
         self.min_labels_for_supervised = min_labels_for_supervised
         self.blend_halfway = blend_halfway
         self.label_weight = label_weight
+        self.context_weight = context_weight
+        self.domain_gate = domain_gate
         self.C = C
         self.max_words = max_words
         self.lemma_mode = lemma_mode
@@ -289,17 +316,25 @@ class PrincipleClassifier(BaseEstimator):
     def _fit_rarity(self, texts: Sequence[str], lemma_texts: list[str]) -> None:
         """IDF-like factor per keyword from its smoothed document frequency in the corpus."""
         df = np.zeros(len(self.keywords_))
-        for found in self._matches(texts, lemma_texts):
+        for found in self._matches(texts, lemma_texts)[0]:
             for i in found:
                 df[i] += 1
         rate = (df + _PRIOR_DOCS * _PRIOR_RATE) / (len(texts) + _PRIOR_DOCS)
         rarity = np.log(1 / rate) / math.log(1 / _PRIOR_RATE)
+        # A keyword found once, or in at most 2 % of the texts, keeps its full weight: in a small
+        # corpus the smoothing alone would already discount a single occurrence.
+        rarity[df <= max(1.0, _PRIOR_RATE * len(texts))] = 1.0
         self.keyword_rarity_ = np.clip(rarity, _MIN_RARITY, 1.0)
         base = np.array([kw.base for kw in self.keywords_])
         self.keyword_weights_ = base * self.keyword_rarity_ / self.keyword_share_
 
-    def _matches(self, texts: Sequence[str], lemma_texts: list[str]) -> list[set[int]]:
-        """Keywords found in each text (surface or lemmas); the last batch is cached for predict."""
+    def _matches(self, texts: Sequence[str], lemma_texts: list[str]) -> tuple[list[set[int]], np.ndarray]:
+        """Keywords found in each text (surface or lemmas) and the weight its generic cues get there.
+
+        The domain gate: 0 in a text holding no digital cue, `context_weight` in a digital text, 1 in
+        a digital text about health (or when the taxonomy has no cues, or the gate is off). The last
+        batch is cached for predict.
+        """
         mode = resolve_mode(len(texts), self.lemma_mode)
         key = (mode, len(texts), hash(tuple(texts)), hash(tuple(lemma_texts)))
         cache = getattr(self, "_match_cache", None)
@@ -307,12 +342,19 @@ class PrincipleClassifier(BaseEstimator):
             return cache[1]
         surface_index = _surface_index(self.taxonomy)
         lemma_index = _lemma_index(self.taxonomy, mode)
-        matches = [
-            _match(surface_tokens(text), surface_index) | _match(_lemma_tokens(lemma_text), lemma_index)
-            for text, lemma_text in zip(texts, lemma_texts, strict=True)
-        ]
-        self._match_cache = (key, matches)
-        return matches
+        digital = _cue_indexes(self.taxonomy.domain_cues_fr, mode)
+        health = _cue_indexes(self.taxonomy.health_cues_fr, mode)
+        gate = self.domain_gate and bool(self.taxonomy.domain_cues_fr)
+        matches, context = [], np.ones(len(texts))
+        for row, (text, lemma_text) in enumerate(zip(texts, lemma_texts, strict=True)):
+            surface, lemmas = surface_tokens(text), _lemma_tokens(lemma_text)
+            matches.append(_match(surface, surface_index) | _match(lemmas, lemma_index))
+            if gate and not (_match(surface, digital[0]) or _match(lemmas, digital[1])):
+                context[row] = 0.0
+            elif gate and not (_match(surface, health[0]) or _match(lemmas, health[1])):
+                context[row] = self.context_weight
+        self._match_cache = (key, (matches, context))
+        return matches, context
 
     def _fit_supervised(self, lemma_texts: list[str], labels) -> None:
         """Fit a calibrated logistic regression per principle with enough labels of each class."""
@@ -358,17 +400,24 @@ class PrincipleClassifier(BaseEstimator):
         scores = np.zeros((len(texts), len(self.principle_ids_)))
         label_lemmas = _label_lemmas(self.taxonomy, resolve_mode(len(texts), self.lemma_mode))
         evidence: list[dict[int, list[tuple[str, float]]]] = []
-        for row, (found_ids, lemma_text) in enumerate(zip(self._matches(texts, lemma_texts), lemma_texts, strict=True)):
+        matches, context = self._matches(texts, lemma_texts)
+        for row, (found_ids, lemma_text) in enumerate(zip(matches, lemma_texts, strict=True)):
             found: dict[int, list[tuple[str, float]]] = defaultdict(list)
-            for i in found_ids:
-                found[self.keywords_[i].column].append((self.keywords_[i].text, self.keyword_weights_[i]))
-            self._add_label_overlap(set(_lemma_tokens(lemma_text)), label_lemmas, found)
+            for i in sorted(found_ids):
+                keyword = self.keywords_[i]
+                # The domain gate: a generic cue ("limites", "pollution") says nothing about digital
+                # health in a text about something else; only specific cues count there.
+                weight = self.keyword_weights_[i] * (context[row] if keyword.context else 1.0)
+                if weight > 0:
+                    found[keyword.column].append((keyword.text, weight))
+            if context[row] > 0:
+                self._add_label_overlap(set(_lemma_tokens(lemma_text)), label_lemmas, found, context[row])
             for column, items in found.items():
                 scores[row, column] = 1.0 - math.exp(-sum(w for _, w in items))
             evidence.append(found)
         return scores, evidence
 
-    def _add_label_overlap(self, text_lemmas: set[str], label_lemmas, found: dict) -> None:
+    def _add_label_overlap(self, text_lemmas: set[str], label_lemmas, found: dict, scale: float = 1.0) -> None:
         """Evidence from the weighted share of a principle's label lemmas present in the text."""
         for column, lemmas in enumerate(label_lemmas):
             shared = [key for key in lemmas if key in text_lemmas]
@@ -376,7 +425,7 @@ class PrincipleClassifier(BaseEstimator):
                 total = sum(weight for weight, _ in lemmas.values())
                 for key in shared:
                     weight, shown = lemmas[key]
-                    found[column].append((shown, self.label_weight * weight / total))
+                    found[column].append((shown, scale * self.label_weight * weight / total))
 
     def _supervised(self, lemma_texts: list[str]):
         """Supervised probabilities (n, 16), 0 where there is no model, and the TF-IDF matrix."""

@@ -27,7 +27,8 @@ class Principle:
     label_fr: str  # official wording when verified, else the working label
     label_en: str
     verified_fr: bool
-    keywords_fr: tuple[str, ...] = field(default=())
+    keywords_fr: tuple[str, ...] = field(default=())  # specific cues: count in any text
+    context_keywords_fr: tuple[str, ...] = field(default=())  # generic cues: count only in a digital text
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class Taxonomy:
     dimensions: tuple[Dimension, ...]
     principles: tuple[Principle, ...]
     themes: tuple[Theme, ...]
+    domain_cues_fr: tuple[str, ...] = ()  # words that make a text about digital services
+    health_cues_fr: tuple[str, ...] = ()  # words that make a (digital) text about health
 
 
 def load_taxonomy(path: str | Path = DEFAULT_PATH) -> Taxonomy:
@@ -63,6 +66,7 @@ def load_taxonomy(path: str | Path = DEFAULT_PATH) -> Taxonomy:
             label_en=p.get("label_en") or p["working_label_en"],
             verified_fr=p.get("status_fr") == "verified",
             keywords_fr=tuple(p.get("keywords_fr") or ()),
+            context_keywords_fr=tuple(p.get("context_keywords_fr") or ()),
         )
         for p in data["principles"]
     )
@@ -77,4 +81,5 @@ def load_taxonomy(path: str | Path = DEFAULT_PATH) -> Taxonomy:
         )
         for t in data["themes"]
     )
-    return Taxonomy(dimensions, principles, themes)
+    cues = (tuple(data.get(key) or ()) for key in ("domain_cues_fr", "health_cues_fr"))
+    return Taxonomy(dimensions, principles, themes, *cues)

@@ -8,22 +8,16 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from nlp.principles import DimensionLabel, PrincipleClassifier, PrincipleLabel, surface_tokens
-from nlp.taxonomy import load_taxonomy
 
 CORPUS = [
-    "Je veux pouvoir refuser que mes données soient partagées.",
+    "Je veux pouvoir refuser que mes données de santé soient partagées.",
     "L'algorithme doit être explicable.",
-    "Les serveurs consomment trop d'énergie.",
+    "Les serveurs des hôpitaux consomment trop d'énergie.",
     "Il faudrait des ateliers pour apprendre à utiliser les outils.",
     "Je voudrais parler à une vraie personne au téléphone, pas à un robot.",
     "Le prix du pain augmente.",
     "",
 ]
-
-
-@pytest.fixture(scope="module")
-def taxonomy():
-    return load_taxonomy()
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +38,9 @@ def test_the_analyze_call_returns_one_label_list_per_text(taxonomy):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Je veux pouvoir refuser que mes données soient partagées.", {"P08"}),
+        ("Je veux pouvoir refuser que mes données de santé soient partagées.", {"P08"}),
         ("L'algorithme doit être explicable.", {"P04"}),
-        ("Les serveurs consomment trop d'énergie.", {"P16"}),
+        ("Les serveurs des hôpitaux consomment trop d'énergie.", {"P16"}),
         ("Il faudrait des ateliers pour apprendre à utiliser les outils.", {"P11"}),
     ],
 )
@@ -64,8 +58,8 @@ def test_explanations_carry_the_driving_words(fitted):
 
 
 def test_matching_is_accent_and_inflection_insensitive(fitted):
-    accented = fitted.predict_scores(["Je refuse : l'algorithme doit être explicable."])
-    plain = fitted.predict_scores(["je REFUSE, les algorithmes doivent etre explicables"])
+    accented = fitted.predict_scores(["Je refuse : l'algorithme du médecin doit être explicable."])
+    plain = fitted.predict_scores(["je REFUSE, les algorithmes des medecins doivent etre explicables"])
     assert plain[0, 3] == pytest.approx(accented[0, 3])  # P04
     assert plain[0, 7] > 0.5  # P08: "refuse" matches "refuser" through lemmas
 
@@ -97,18 +91,18 @@ def test_more_evidence_gives_a_higher_score(fitted):
 
 
 def test_keywords_frequent_in_the_corpus_weigh_less(taxonomy):
-    corpus = ["la recherche avance"] * 60 + ["je refuse"]
+    corpus = ["les avantages du site"] * 60 + ["je refuse"]
     clf = PrincipleClassifier(taxonomy).fit(corpus)
     weight = {kw.text: w for kw, w in zip(clf.keywords_, clf.keyword_weights_, strict=True)}
-    assert weight["recherche"] < weight["refuser"]
+    assert weight["avantages"] < weight["refuser"]
 
 
 def test_dimensions_aggregate_their_principles(fitted):
-    dims = fitted.predict_dimensions(["Les serveurs consomment trop d'énergie.", "Le prix du pain."])
+    dims = fitted.predict_dimensions(["Les serveurs des hôpitaux consomment trop d'énergie.", "Le prix du pain."])
     assert [d.id for d in dims[0]] == ["D4"]
     assert isinstance(dims[0][0], DimensionLabel) and "P16" in dims[0][0].principles
     assert dims[1] == []
-    scores = fitted.predict_scores(["Les serveurs consomment trop d'énergie."])
+    scores = fitted.predict_scores(["Les serveurs des hôpitaux consomment trop d'énergie."])
     assert fitted.dimension_scores(scores)[0, 3] == pytest.approx(scores[0, 12:16].max())
 
 
