@@ -114,3 +114,20 @@ def run_analysis(run_id: int) -> None:
         with job_session() as session:
             runs.fail_run(session=session, run_id=run_id, error=f"{type(exc).__name__}: {exc}")
             session.commit()
+
+
+def retrain_label_models(user_id: int | None) -> None:
+    """Train the principle and theme models on people's labels, then refresh the labels of pending items."""
+    from consult.analysis.learning import relabel_pending, train_models
+
+    try:
+        with job_session() as session:
+            train_models(session=session, user_id=user_id)
+            session.commit()
+        with job_session() as session:
+            count = relabel_pending(session=session)
+            session.commit()
+        log.info("label models retrained; %d pending contributions relabelled", count)
+    except Exception:
+        log.exception("retraining the label models failed")
+        raise

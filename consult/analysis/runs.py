@@ -17,13 +17,13 @@ from collections.abc import Iterator
 from datetime import timedelta
 from importlib import metadata
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from consult.analysis.pipeline import Analysis, Item
 from consult.errors import Conflict, ValidationFailed
+from consult.i18n import lazy_gettext as _l
 from consult.models import (
     ACTIVE_RUN_STATUSES,
     HUMAN_LABEL_SOURCES,

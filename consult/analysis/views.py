@@ -122,3 +122,45 @@ def retry(slug: str, run_id: int):
     _enqueue(session, run)
     flash(_("Analyse relancée (n° %(id)d).", id=run.id), "success")
     return redirect(url_for("analysis.run_detail", slug=slug, run_id=run.id), 303)
+
+
+@bp.get("/analyse/apprentissage")
+@role_required(*STAFF)
+def learning_page():
+    from consult.analysis import learning
+
+    session = get_session()
+    return render_template(
+        "analysis/learning.html",
+        models=learning.latest_models(session=session),
+        counts=learning.count_human_labels(session=session),
+        min_labels=learning.MIN_LABELS,
+        can_retrain=g.user.has_role(Role.MODERATOR),
+    )
+
+
+@bp.post("/analyse/apprentissage")
+@role_required(Role.MODERATOR)
+def retrain():
+    from consult.analysis import learning
+    from consult.analysis.jobs import retrain_label_models
+
+    counts = learning.count_human_labels(session=get_session())
+    if max(counts.values()) < learning.MIN_LABELS:
+        flash(
+            _(
+                "Pas assez d'étiquettes posées par des personnes pour apprendre : il en faut au moins %(n)d.",
+                n=learning.MIN_LABELS,
+            ),
+            "error",
+        )
+        return redirect(url_for("analysis.learning_page"), 303)
+    enqueue(retrain_label_models, g.user.id)
+    flash(
+        _(
+            "Entraînement lancé en arrière-plan : les nouveaux scores s'afficheront ici, et les étiquettes "
+            "automatiques des contributions en attente seront mises à jour."
+        ),
+        "success",
+    )
+    return redirect(url_for("analysis.learning_page"), 303)

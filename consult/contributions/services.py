@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from consult.account.services import export_section
+from consult.analysis.automatic import label_contribution
 from consult.analysis.services import find_personal_data
 from consult.consultations.services import ensure_open
 from consult.errors import Conflict, ValidationFailed
@@ -140,6 +141,7 @@ def submit_contribution(
     session.add(contribution)
     session.flush()
     _set_author_principles(session=session, contribution=contribution, principle_ids=principle_ids)
+    label_contribution(session=session, contribution=contribution)
     return contribution
 
 
@@ -168,6 +170,7 @@ def update_contribution(
     session.add(contribution)
     _set_author_principles(session=session, contribution=contribution, principle_ids=principle_ids)
     session.flush()
+    label_contribution(session=session, contribution=contribution)
     return contribution
 
 

@@ -38,6 +38,19 @@ def run_worker(app: Flask, *, burst: bool = False, name: str | None = None) -> N
     from rq import Queue, Worker
 
     connection = Redis.from_url(app.config["REDIS_URL"])
+    _warm_up(app)
     app.extensions["consult.engine"].dispose()  # no connection of ours for the work horses to inherit
     worker = Worker([Queue(app.config["JOB_QUEUE"], connection=connection)], connection=connection, name=name)
     worker.work(burst=burst, logging_level="INFO")
+
+
+def _warm_up(app: Flask) -> None:
+    """Load spaCy and the label models once here: each work horse is a fork of this process and inherits them."""
+    from consult.analysis.labels import label_models
+    from consult.db import get_session
+
+    with app.app_context():
+        try:
+            label_models.refresh(get_session())
+        except Exception:  # each job loads them itself then
+            app.logger.exception("loading the label models before work failed")

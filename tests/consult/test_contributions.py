@@ -55,7 +55,11 @@ def test_submit_post_moderation_publishes_at_once(client, session, make_consulta
     assert response.headers["Location"].endswith(f"/contributions/{contribution.id}")
     assert contribution.status == ContributionStatus.PUBLISHED and contribution.published_at is not None
     assert contribution.channel == "web" and contribution.author_id == citizen.id and contribution.theme_id == "T01"
-    labels = session.exec(select(ContributionPrinciple.principle_id, ContributionPrinciple.source)).all()
+    labels = session.exec(
+        select(ContributionPrinciple.principle_id, ContributionPrinciple.source).where(
+            ContributionPrinciple.source != "nlp"  # automatic labels are stored apart (test_automatic_labels)
+        )
+    ).all()
     assert sorted(labels) == [("P01", "author"), ("P16", "author")]
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Votre contribution est publiée" in html
@@ -204,23 +208,28 @@ def test_author_edits_pending_contribution(client, session, make_consultation, c
     assert response.status_code == 303
     session.refresh(contribution)
     assert contribution.title == VALID["title"] and contribution.theme_id == "T03"
-    labels = session.exec(select(ContributionPrinciple.principle_id)).all()
+    labels = session.exec(
+        select(ContributionPrinciple.principle_id).where(ContributionPrinciple.source == "author")
+    ).all()
     assert labels == ["P04"]
 
 
-def test_edit_keeps_nlp_labels(session, make_consultation, make_user):
+def test_edit_keeps_moderator_labels(session, make_consultation, make_user):
     from consult.contributions.services import update_contribution
 
     consultation, user = make_consultation(), make_user()
     contribution = add_contribution(session, consultation, user, status="pending", principles=["P01"])
-    session.add(ContributionPrinciple(contribution_id=contribution.id, principle_id="P09", source="nlp", score=0.8))
+    session.add(ContributionPrinciple(contribution_id=contribution.id, principle_id="P09", source="moderator"))
     session.flush()
     update_contribution(
         session=session, contribution=contribution, consultation=consultation, principle_ids=[], **VALID
     )
-    assert session.exec(select(ContributionPrinciple.principle_id, ContributionPrinciple.source)).all() == [
-        ("P09", "nlp")
-    ]
+    # The author's label goes, the moderator's stays; automatic ("nlp") labels are recomputed from the new text.
+    assert session.exec(
+        select(ContributionPrinciple.principle_id, ContributionPrinciple.source).where(
+            ContributionPrinciple.source != "nlp"
+        )
+    ).all() == [("P09", "moderator")]
 
 
 def test_edit_validation_422_keeps_text(client, session, make_consultation, citizen):
