@@ -1,6 +1,9 @@
-"""HTTP security headers: a strict CSP that allows only the site's own assets."""
+"""HTTP security headers (a strict CSP that allows only the site's own assets) and trusted reverse proxies."""
 
 from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from consult.config import ConfigError
 
 CSP = "; ".join(
     [
@@ -28,5 +31,19 @@ def set_security_headers(response: Response) -> Response:
     return response
 
 
+def trust_proxies(app: Flask) -> None:
+    """Read the client's address and scheme from the X-Forwarded-* headers of CONSULT_TRUSTED_PROXIES proxies.
+
+    0 (the default) trusts none: headers that anyone can send are ignored. N trusts the last N hops, the
+    proxies we run; what a client writes in front of them is ignored.
+    """
+    count = app.config.get("TRUSTED_PROXIES", 0)
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 5:
+        raise ConfigError(f"CONSULT_TRUSTED_PROXIES must be a number of proxies between 0 and 5, not {count!r}.")
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+
+
 def init_app(app: Flask) -> None:
+    trust_proxies(app)
     app.after_request(set_security_headers)
