@@ -8,6 +8,7 @@ from consult.analysis.jobs import run_analysis
 from consult.analysis.results import latest_run, load_run_results
 from consult.auth.access import role_required
 from consult.consultations.services import get_consultation
+from consult.contributions.services import BODY_MAX, TITLE_MAX
 from consult.db import get_session
 from consult.errors import Conflict, ValidationFailed
 from consult.extensions import htmx, limiter
@@ -19,12 +20,16 @@ bp = Blueprint("analysis", __name__)
 STAFF = (Role.MODERATOR, Role.ANALYST)
 
 
-@bp.get("/consultations/<slug>/similaires")
+# POST, not GET: the draft may hold health data the author will mask later, and a query string ends up in
+# proxy and access logs (and long texts overflow URL limits).
+@bp.post("/consultations/<slug>/similaires")
 @limiter.limit(lambda: current_app.config["RATE_LIMIT_SIMILAR"])
 def similar(slug: str):
     session = get_session()
     consultation = get_consultation(session=session, slug=slug) or abort(404)
-    text = f"{request.args.get('title', '')}\n{request.args.get('body', '')}".strip()
+    title = request.form.get("title", "")[:TITLE_MAX]
+    body = request.form.get("body", "")[:BODY_MAX]
+    text = f"{title}\n{body}".strip()
     hits = services.similar_contributions(
         session=session, consultation_id=consultation.id, text=text, exclude_id=request.args.get("exclude", type=int)
     )

@@ -364,11 +364,11 @@ def test_writes_are_rate_limited(make_app):
 def test_form_asks_for_similar_contributions_while_typing(client, session, make_consultation, citizen):
     consultation = make_consultation()
     html = client.get(_submit_url(consultation)).get_data(as_text=True)
-    assert f'hx-get="/consultations/{consultation.slug}/similaires"' in html
+    assert f'hx-post="/consultations/{consultation.slug}/similaires"' in html
     assert 'hx-include="#title, #body"' in html and 'id="similar-contributions"' in html
     contribution = add_contribution(session, consultation, citizen, status="pending")
     html = client.get(f"/contributions/{contribution.id}/modifier").get_data(as_text=True)
-    assert f'hx-get="/consultations/{consultation.slug}/similaires?exclude={contribution.id}"' in html
+    assert f'hx-post="/consultations/{consultation.slug}/similaires?exclude={contribution.id}"' in html
 
 
 # --- personal and health data are screened before anything is stored (RGPD art. 9) ---

@@ -87,12 +87,10 @@ def test_similar_route_full_page_and_htmx_partial(client, corpus):
         "title": "Vente des données",
         "body": "Je refuse que mes données de santé soient vendues à des entreprises",
     }
-    page = client.get(f"/consultations/{consultation.slug}/similaires", query_string=params)
+    page = client.post(f"/consultations/{consultation.slug}/similaires", data=params)
     assert page.status_code == 200
     assert "<html" in page.get_data(as_text=True) and made[0].title in page.get_data(as_text=True)
-    partial = client.get(
-        f"/consultations/{consultation.slug}/similaires", query_string=params, headers={"HX-Request": "true"}
-    )
+    partial = client.post(f"/consultations/{consultation.slug}/similaires", data=params, headers={"HX-Request": "true"})
     html = partial.get_data(as_text=True)
     assert "<html" not in html and made[0].title in html
     assert 'id="similar-contributions"' in html
@@ -100,12 +98,34 @@ def test_similar_route_full_page_and_htmx_partial(client, corpus):
 
 def test_similar_route_excludes_the_contribution_being_edited(client, corpus):
     consultation, made = corpus
-    params = {"title": made[0].title, "body": made[0].body, "exclude": made[0].id}
-    html = client.get(
-        f"/consultations/{consultation.slug}/similaires", query_string=params, headers={"HX-Request": "true"}
+    html = client.post(
+        f"/consultations/{consultation.slug}/similaires?exclude={made[0].id}",
+        data={"title": made[0].title, "body": made[0].body},
+        headers={"HX-Request": "true"},
     ).get_data(as_text=True)
     assert made[0].title not in html
 
 
 def test_similar_route_unknown_consultation_404(client):
-    assert client.get("/consultations/inconnue/similaires?body=abc").status_code == 404
+    assert client.post("/consultations/inconnue/similaires", data={"body": "abc"}).status_code == 404
+
+
+def test_the_draft_never_travels_in_the_url(app, client, corpus):
+    """The text may hold health data: it is sent in the body (issue 10, defect 6)."""
+    consultation, made = corpus
+    params = {"title": made[0].title, "body": made[0].body}
+    assert client.get(f"/consultations/{consultation.slug}/similaires", query_string=params).status_code == 405
+    long_body = "Les données de santé des patients ne doivent jamais être vendues. " * 2000  # ~130 kB
+    response = client.post(
+        f"/consultations/{consultation.slug}/similaires",
+        data={"title": made[0].title, "body": long_body},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200 and made[0].title in response.get_data(as_text=True)
+
+
+def test_similar_needs_the_csrf_token(make_app, corpus):
+    consultation, _ = corpus
+    client = make_app(WTF_CSRF_ENABLED=True).test_client()
+    response = client.post(f"/consultations/{consultation.slug}/similaires", data={"body": "x" * 40})
+    assert response.status_code == 400
