@@ -204,6 +204,7 @@ def bench_run(url: str, themes: str, n_voters: int, votes_each: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    global DATA
     parser = argparse.ArgumentParser(prog="python -m bench.moderation", description=__doc__.split("\n")[0])
     parser.add_argument("part", choices=["labels", "run"])
     parser.add_argument("--url", default=DEFAULT_URL, help="bench database (created and filled once)")
@@ -215,7 +216,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--voters", type=int, default=2000, help="run: synthetic voters (0: no votes)")
     parser.add_argument("--votes-each", type=int, default=30, help="run: votes per synthetic voter")
     args = parser.parse_args(argv)
-    global DATA
     DATA = args.data
     if args.part == "labels":
         bench_labels(args.url, args.n)

@@ -10,6 +10,8 @@ NULLABLE_STRING = {"type": ["string", "null"]}
 DATETIME = {"type": "string", "format": "date-time"}
 COUNT = {"type": "integer", "minimum": 0}
 URL = {"type": "string", "format": "uri"}
+SCORE = {"type": "number", "minimum": 0, "maximum": 1}
+WORDS = {"type": "array", "items": {"type": "string"}}
 
 
 def _object(properties: dict, *, optional: tuple[str, ...] = ()) -> dict:
@@ -106,7 +108,15 @@ SCHEMAS = {
             "body": STRING,
             "author": _object({"pseudonym": STRING}),
             "theme": {"oneOf": [_ref("ThemeRef"), {"type": "null"}]},
-            "principles": {"type": "array", "items": _ref("PrincipleRef")},
+            "principles": {
+                "type": "array",
+                "items": _ref("PrincipleRef"),
+                "description": "Principes donnés par des personnes (auteur ou modérateur).",
+            },
+            "automatic": {
+                "oneOf": [_ref("AutomaticLabels"), {"type": "null"}],
+                "description": "Lecture AUTOMATIQUE de la contribution par la bibliothèque d'analyse (pas un choix humain), ou null si elle n'a pas encore été analysée.",
+            },
             "channel": {"type": "string", "enum": ["web", "chat", "import"]},
             "created_at": DATETIME,
             "published_at": {"type": ["string", "null"], "format": "date-time"},
@@ -114,6 +124,110 @@ SCHEMAS = {
             "links": _ref("ContributionLinks"),
             "votes": _ref("VoteCounts"),
             "scores": _ref("Scores"),
+        }
+    ),
+    "AutomaticLabels": {
+        **_object(
+            {
+                "theme": {
+                    "oneOf": [
+                        _object(
+                            {
+                                "id": STRING,
+                                "label": STRING,
+                                "score": SCORE,
+                                "words": WORDS,
+                            }
+                        ),
+                        {"type": "null"},
+                    ],
+                    "description": "Thème de référence proposé, ou null si aucun mot du texte n'y mène.",
+                },
+                "principles": {
+                    "type": "array",
+                    "items": _object({"id": STRING, "label": STRING, "score": SCORE, "words": WORDS}),
+                    "description": "Principes éthiques proposés, du plus sûr au moins sûr.",
+                },
+                "labelled_at": DATETIME,
+                "model_version": {"type": "string", "description": "Modèles qui ont produit ces étiquettes."},
+                "run_id": {
+                    "type": ["integer", "null"],
+                    "description": "Analyse qui les a produites (null : à la soumission ou après réentraînement).",
+                },
+            }
+        ),
+        "description": "Étiquettes AUTOMATIQUES : proposées par la machine, avec leur score (0 à 1, degré de confiance) et les mots du texte qui les justifient. Elles ne remplacent jamais les étiquettes données par des personnes.",
+    },
+    "Analysis": {
+        **_object(
+            {
+                "automatic": {"type": "boolean", "const": True},
+                "run": _object(
+                    {
+                        "id": {"type": "integer"},
+                        "finished_at": DATETIME,
+                        "parameters": {"type": "object"},
+                        "versions": {"type": "object", "additionalProperties": STRING},
+                        "fingerprint": {"type": "string", "description": "Empreinte SHA-256 des données analysées."},
+                        "contributions": COUNT,
+                        "votes": COUNT,
+                        "participants": COUNT,
+                    }
+                ),
+                "themes": {"type": "array", "items": _ref("AnalysisTheme")},
+                "opinion_groups": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "number": COUNT,
+                            "size": COUNT,
+                            "center": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+                            "representative": {
+                                "type": "array",
+                                "items": _object(
+                                    {
+                                        "contribution_id": {"type": "integer"},
+                                        "direction": {"type": "string", "enum": ["agree", "disagree"]},
+                                        "agree_ratio": {"type": "number"},
+                                    }
+                                ),
+                            },
+                        }
+                    ),
+                },
+                "consensus": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "contribution_id": {"type": "integer"},
+                            "direction": {"type": "string", "enum": ["agree", "disagree"]},
+                        }
+                    ),
+                },
+                "divisive": {"type": "array", "items": _object({"contribution_id": {"type": "integer"}})},
+                "map": {
+                    "type": "array",
+                    "items": _object({"x": {"type": "number"}, "y": {"type": "number"}, "group": COUNT}),
+                    "description": "Carte 2-D des participants regroupés (anonymes), un point chacun.",
+                },
+            }
+        ),
+        "description": "Dernière analyse AUTOMATIQUE terminée : thèmes et idées découverts, verbatims, groupes d'opinion (méthode Pol.is) ; seules les contributions publiées aujourd'hui y figurent.",
+    },
+    "AnalysisTheme": _object(
+        {
+            "key": {"type": "string", "description": "« 3 » pour un thème, « 3.1 » pour une idée."},
+            "label": STRING,
+            "terms": WORDS,
+            "size": COUNT,
+            "reference_theme": NULLABLE_STRING,
+            "reference_score": {"type": ["number", "null"]},
+            "summary": {"type": "array", "items": STRING},
+            "verbatims": {
+                "type": "array",
+                "items": _object({"contribution_id": {"type": "integer"}, "text": STRING}),
+            },
+            "ideas": {"type": "array", "items": {"$ref": "#/components/schemas/AnalysisTheme"}},
         }
     ),
     "ConsultationList": _object({"data": {"type": "array", "items": _ref("ConsultationSummary")}}),
@@ -296,6 +410,18 @@ PATHS = {
                     "Paramètre invalide (tri inconnu, curseur invalide, limit hors bornes, thème ou principe inconnu)."
                 ),
                 "404": NOT_FOUND,
+                "429": RATE_LIMITED,
+            },
+        }
+    },
+    "/consultations/{slug}/analysis": {
+        "get": {
+            "operationId": "getConsultationAnalysis",
+            "summary": "Résultats AUTOMATIQUES de la dernière analyse terminée : thèmes, idées, groupes d'opinion.",
+            "parameters": [SLUG],
+            "responses": {
+                "200": _ok("Analyse", "Analysis"),
+                "404": _error("Consultation introuvable, ou aucune analyse terminée."),
                 "429": RATE_LIMITED,
             },
         }

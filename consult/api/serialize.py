@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from flask import url_for
 
+from consult.analysis.results import AutomaticLabels, RunResults, ThemeResult
 from consult.api.services import ConsultationCounts, ContributionRow
 from consult.models import (
     Consultation,
@@ -90,6 +91,7 @@ def contribution(row: ContributionRow) -> dict:
         "author": {"pseudonym": row.author_pseudonym},
         "theme": {"id": row.theme.id, "label": row.theme.label_fr} if row.theme else None,
         "principles": [{"id": p.id, "label": p.label_fr, "source": source} for p, source in row.principles],
+        "automatic": automatic(row.automatic),
         "channel": c.channel,
         "created_at": iso(c.created_at),
         "published_at": iso(c.published_at),
@@ -126,4 +128,84 @@ def taxonomy(dimensions: list[Dimension], principles: list[Principle], themes: l
             }
             for t in themes
         ],
+    }
+
+
+def automatic(labels: AutomaticLabels | None) -> dict | None:
+    """The machine's reading of a contribution: every label with how sure it is and the words behind it."""
+    if labels is None:
+        return None
+    return {
+        "theme": (
+            {
+                "id": labels.theme.id,
+                "label": labels.theme.label_fr,
+                "score": labels.theme_score,
+                "words": labels.theme_words,
+            }
+            if labels.theme
+            else None
+        ),
+        "principles": [
+            {"id": p.principle.id, "label": p.principle.label_fr, "score": p.score, "words": p.words}
+            for p in labels.principles
+        ],
+        "labelled_at": iso(labels.labelled_at),
+        "model_version": labels.model_version,
+        "run_id": labels.run_id,
+    }
+
+
+def analysis(results: RunResults) -> dict:
+    """A consultation's latest analysis run: themes with ideas and verbatims, opinion groups, what produced them."""
+    run = results.run
+
+    def theme(t: ThemeResult) -> dict:
+        return {
+            "key": t.key,
+            "label": t.label,
+            "terms": t.terms,
+            "size": t.size,
+            "reference_theme": t.reference_theme_id,
+            "reference_score": t.reference_score,
+            "summary": t.summary,
+            "verbatims": [{"contribution_id": v["contribution_id"], "text": v["text"]} for v in t.verbatims],
+            "ideas": [theme(i) for i in t.ideas],
+        }
+
+    return {
+        "automatic": True,
+        "run": {
+            "id": run.id,
+            "finished_at": iso(run.finished_at),
+            "parameters": run.parameters,
+            "versions": {k: v for k, v in run.versions.items() if isinstance(v, str)},
+            "fingerprint": run.fingerprint,
+            "contributions": run.n_contributions,
+            "votes": run.n_votes,
+            "participants": run.n_participants,
+        },
+        "themes": [theme(t) for t in results.themes],
+        "opinion_groups": [
+            {
+                "number": g.number,
+                "size": g.size,
+                "center": list(g.center),
+                "representative": [
+                    {
+                        "contribution_id": s["contribution_id"],
+                        "direction": s["direction"],
+                        "agree_ratio": s["agree_ratio"],
+                    }
+                    for s in g.representative
+                ],
+            }
+            for g in results.opinion_groups
+        ],
+        "consensus": [
+            {"contribution_id": s["contribution_id"], "direction": s["direction"]}
+            for s in results.opinions.get("consensus", [])
+        ],
+        "divisive": [{"contribution_id": s["contribution_id"]} for s in results.opinions.get("divisive", [])],
+        "map": [{"x": x, "y": y, "group": g} for x, y, g in results.opinions.get("points", [])],
     }

@@ -8,6 +8,14 @@ from datetime import datetime
 from sqlalchemy import exists, func, tuple_
 from sqlmodel import Session, col, select
 
+from consult.analysis.results import (
+    AutomaticLabels,
+    RunResults,
+    automatic_labels,
+    latest_run,
+    load_run_results,
+    published_only,
+)
 from consult.api.cursor import decode_cursor, encode_cursor
 from consult.contributions import search
 from consult.errors import ValidationFailed
@@ -65,6 +73,7 @@ class ContributionRow:
     author_pseudonym: str
     theme: Theme | None
     principles: list[tuple[Principle, str]]
+    automatic: AutomaticLabels | None = None  # the machine's reading, shown apart from people's labels
 
 
 @dataclass
@@ -161,9 +170,11 @@ def list_contributions(
     rows = session.exec(query.limit(filters.limit + 1)).all()
     has_more = len(rows) > filters.limit
     rows = rows[: filters.limit]
-    principles = _principles_of(session=session, ids=[row[0].id for row in rows])
+    ids = [row[0].id for row in rows]
+    principles = _principles_of(session=session, ids=ids)
+    automatic = automatic_labels(session=session, contribution_ids=ids)
     items = [
-        ContributionRow(c, consultation.slug, pseudonym, theme, principles.get(c.id, []))
+        ContributionRow(c, consultation.slug, pseudonym, theme, principles.get(c.id, []), automatic.get(c.id))
         for c, pseudonym, theme, _ in rows
     ]
     next_cursor = None
@@ -185,7 +196,10 @@ def get_contribution(*, session: Session, contribution_id: int) -> ContributionR
         return None
     contribution, slug, pseudonym, theme = row
     principles = _principles_of(session=session, ids=[contribution.id])
-    return ContributionRow(contribution, slug, pseudonym, theme, principles.get(contribution.id, []))
+    automatic = automatic_labels(session=session, contribution_ids=[contribution.id])
+    return ContributionRow(
+        contribution, slug, pseudonym, theme, principles.get(contribution.id, []), automatic.get(contribution.id)
+    )
 
 
 def _principles_of(*, session: Session, ids: list[int]) -> dict[int, list[tuple[Principle, str]]]:
@@ -204,3 +218,11 @@ def _principles_of(*, session: Session, ids: list[int]) -> dict[int, list[tuple[
     for contribution_id, source, principle in rows:
         result.setdefault(contribution_id, []).append((principle, source))
     return result
+
+
+def consultation_analysis(*, session: Session, consultation: Consultation) -> RunResults | None:
+    """The latest successful analysis run of a consultation, restricted to contributions published now."""
+    run = latest_run(session=session, consultation_id=consultation.id)
+    if run is None:
+        return None
+    return published_only(session=session, results=load_run_results(session=session, run=run))

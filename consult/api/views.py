@@ -66,6 +66,18 @@ def contributions(slug: str):
     )
 
 
+@bp.get("/consultations/<slug>/analysis")
+def consultation_analysis(slug: str):
+    session = get_session()
+    found = consultation_services.get_consultation(session=session, slug=slug) or _not_found(
+        "Consultation introuvable."
+    )
+    results = services.consultation_analysis(session=session, consultation=found)
+    if results is None:
+        _not_found("Aucune analyse terminée pour cette consultation.")
+    return jsonify(serialize.analysis(results))
+
+
 @bp.get("/contributions/<int:contribution_id>")
 def contribution(contribution_id: int):
     row = services.get_contribution(session=get_session(), contribution_id=contribution_id)
