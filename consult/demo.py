@@ -1,7 +1,7 @@
 """Demo content: the consultation « Les principes du numérique en santé », one account per
 role, and a fictitious participation (40 citizens, 129 published contributions, votes with three
-latent opinion groups, comments with replies, a few flags and contributions in the moderation
-queue).
+latent opinion groups, comments with replies, a few flagged contributions and comments, and
+contributions in the moderation queue, one of them a likely duplicate).
 
 Everything created here is FICTITIOUS demonstration content (DEMO = True): the texts live in
 consult/demo_content.yaml, the citizens have pseudonyms ending in « (démo) » and
@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from consult.auth.passwords import hash_password
 from consult.consultations.services import create_consultation, get_consultation
-from consult.flags.services import AlreadyFlagged, flag_contribution
+from consult.flags.services import AlreadyFlagged, flag_comment, flag_contribution
 from consult.models import (
     Comment,
     Consultation,
@@ -189,6 +189,10 @@ def seed_participation(
     for item, offset in zip(items, offsets, strict=True):
         author = citizens[rng.randrange(len(citizens))]
         plan.append((item, author, min(opens + SPREAD * offset, now - timedelta(minutes=5)), offset))
+    late_rng = random.Random(RANDOM_SEED + 1)
+    for item in content.get("moderation_late", []):
+        author = citizens[late_rng.randrange(len(citizens))]
+        plan.append((item, author, now - timedelta(hours=late_rng.randrange(2, 48)), 1.0))
 
     contributions = _ensure_contributions(session=session, consultation=consultation, plan=plan, report=report)
     touched: set[int] = set()
@@ -395,19 +399,23 @@ def _ensure_flags(
     contributions: dict[str, Contribution],
     report: SeedReport,
 ) -> None:
-    """Report a few contributions through the flags service (which keeps flag_count exact)."""
+    """Report a few contributions and comments through the flags service (which keeps flag_count exact)."""
     for entry in flags:
-        contribution = contributions[entry["about"]]
-        others = [c for c in citizens if c.id != contribution.author_id]
+        if "comment" in entry:
+            target = session.exec(select(Comment).where(Comment.body == entry["comment"])).one()
+            record, kind = flag_comment, "comment"
+        else:
+            target, record, kind = contributions[entry["about"]], flag_contribution, "contribution"
+        others = [c for c in citizens if c.id != target.author_id]
         for flagger in rng.sample(others, entry["flaggers"]):
             try:
-                flag_contribution(
+                record(
                     session=session,
-                    contribution=contribution,
                     user=flagger,
                     reason=entry["reason"],
                     details=entry["details"],
                     hide_threshold=FLAG_HIDE_THRESHOLD,
+                    **{kind: target},
                 )
             except AlreadyFlagged:
                 continue

@@ -11,6 +11,8 @@ from consult.moderation.audit import JournalFilters
 from consult.moderation.queue import SORTS, STATES, QueueFilters
 
 MAX_BULK = 100
+# "How sure was the machine": the queue shows the automatic labels whose confidence is at most this.
+CONFIDENCE_LEVELS = {"faible": 0.3, "moyenne": 0.6}
 
 
 def _int(value: str | None, *, low: int = 1, high: int = 2**62) -> int | None:
@@ -30,6 +32,9 @@ def parse_queue_filters(args: MultiDict) -> QueueFilters:
         theme=args.get("theme", "").strip()[:4],
         principle=args.get("principle", "").strip()[:4],
         flagged=args.get("flagged") == "1",
+        personal_data=args.get("personal_data") == "1",
+        duplicates=args.get("duplicates") == "1",
+        max_confidence=CONFIDENCE_LEVELS.get(args.get("confidence", "")),
         sort=sort if sort in SORTS else "priority",
         page=_int(args.get("page"), high=100_000) or 1,
     )
@@ -43,6 +48,9 @@ def queue_query(filters: QueueFilters) -> dict[str, str]:
         "theme": filters.theme,
         "principle": filters.principle,
         "flagged": "1" if filters.flagged else "",
+        "personal_data": "1" if filters.personal_data else "",
+        "duplicates": "1" if filters.duplicates else "",
+        "confidence": next((k for k, v in CONFIDENCE_LEVELS.items() if v == filters.max_confidence), ""),
         "sort": filters.sort if filters.sort != "priority" else "",
         "page": str(filters.page) if filters.page > 1 else "",
     }

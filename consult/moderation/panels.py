@@ -8,12 +8,14 @@ from sqlmodel import Session, select
 
 from consult.analysis.services import FoundSpan, personal_data_spans, similar_contributions
 from consult.models import (
+    AutomaticLabel,
     Comment,
     Consultation,
     Contribution,
     ContributionPrinciple,
     ContributionStatus,
     Flag,
+    LabelSource,
     Principle,
     RedactedOriginal,
     Theme,
@@ -21,6 +23,7 @@ from consult.models import (
 )
 from consult.moderation.audit import EventView, JournalFilters, list_events
 from consult.moderation.services import redaction_candidates
+from consult.visibility import published_contributions
 
 SIMILAR_SHOWN = 4
 
@@ -39,6 +42,7 @@ class LabelRow:
     principle: Principle
     source: str
     score: float | None
+    words: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -62,10 +66,20 @@ class ContributionPanel:
     flags: list[FlagRow]
     originals: list[RedactedOriginal]
     events: list[EventView] = field(default_factory=list)
+    automatic: AutomaticLabel | None = None  # the machine's reading (theme, confidence, duplicates), if analysed
+    automatic_theme: Theme | None = None
 
     @property
     def open_flags(self) -> list[FlagRow]:
         return [row for row in self.flags if row.flag.resolved_at is None]
+
+    @property
+    def human_labels(self) -> list[LabelRow]:
+        return [row for row in self.labels if row.source != LabelSource.NLP]
+
+    @property
+    def automatic_labels(self) -> list[LabelRow]:
+        return [row for row in self.labels if row.source == LabelSource.NLP]
 
     @property
     def moderator_principles(self) -> set[str]:
@@ -115,21 +129,16 @@ def load_contribution_panel(*, session: Session, contribution: Contribution) -> 
         .where(ContributionPrinciple.contribution_id == contribution.id)
         .order_by(ContributionPrinciple.source, Principle.number)
     ).all()
-    similar = []
-    if contribution.status != ContributionStatus.DUPLICATE:
-        similar = similar_contributions(
-            session=session,
-            consultation_id=contribution.consultation_id,
-            text=f"{contribution.title}\n{contribution.body}",
-            k=SIMILAR_SHOWN,
-            exclude_id=contribution.id,
-        )
+    automatic = session.get(AutomaticLabel, contribution.id)
+    similar = _similar(session, contribution, automatic)
     return ContributionPanel(
+        automatic=automatic,
+        automatic_theme=session.get(Theme, automatic.theme_id) if automatic and automatic.theme_id else None,
         contribution=contribution,
         consultation=session.get(Consultation, contribution.consultation_id),
         author=session.get(User, contribution.author_id),
         theme=session.get(Theme, contribution.theme_id) if contribution.theme_id else None,
-        labels=[LabelRow(principle, row.source, row.score) for row, principle in labels],
+        labels=[LabelRow(principle, row.source, row.score, row.words or []) for row, principle in labels],
         title_segments=segments(contribution.title, [(k, s) for k, f, s in candidates if f == "title"]),
         body_segments=segments(contribution.body, [(k, s) for k, f, s in candidates if f == "body"]),
         spans=candidates,
@@ -145,6 +154,30 @@ def load_contribution_panel(*, session: Session, contribution: Contribution) -> 
         ),
         events=list_events(session=session, filters=JournalFilters(contribution_id=contribution.id), limit=10),
     )
+
+
+def _similar(
+    session: Session, contribution: Contribution, automatic: AutomaticLabel | None
+) -> list[tuple[Contribution, float]]:
+    """Duplicate candidates stored by the analysis if any, else the similarity index's answer for this text."""
+    if contribution.status == ContributionStatus.DUPLICATE:
+        return []
+    stored = [(c["id"], c["score"]) for c in (automatic.duplicate_candidates if automatic else [])][:SIMILAR_SHOWN]
+    if not stored:
+        return similar_contributions(
+            session=session,
+            consultation_id=contribution.consultation_id,
+            text=f"{contribution.title}\n{contribution.body}",
+            k=SIMILAR_SHOWN,
+            exclude_id=contribution.id,
+        )
+    rows = {
+        c.id: c
+        for c in session.exec(
+            select(Contribution).where(Contribution.id.in_([cid for cid, _ in stored]), published_contributions())
+        )
+    }
+    return [(rows[cid], score) for cid, score in stored if cid in rows and cid != contribution.id]
 
 
 def load_comment_panel(*, session: Session, comment: Comment) -> CommentPanel:

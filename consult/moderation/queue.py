@@ -14,6 +14,7 @@ from sqlalchemy import case, func, or_
 from sqlmodel import Session, select
 
 from consult.models import (
+    AutomaticLabel,
     Comment,
     CommentStatus,
     Consultation,
@@ -48,11 +49,19 @@ class QueueFilters:
     theme: str = ""
     principle: str = ""
     flagged: bool = False
+    # Automatic labels (consult.analysis): personal data detected, duplicate suspected, confidence at most this.
+    personal_data: bool = False
+    duplicates: bool = False
+    max_confidence: float | None = None
     sort: str = "priority"
     page: int = 1
 
-    def with_page(self, page: int) -> QueueFilters:
-        return replace(self, page=page)
+    @property
+    def only_contributions(self) -> bool:
+        """Filters that only contributions have (comments carry no theme, principle or automatic label)."""
+        return bool(
+            self.theme or self.principle or self.personal_data or self.duplicates or self.max_confidence is not None
+        )
 
 
 @dataclass
@@ -122,6 +131,15 @@ def _contribution_conditions(filters: QueueFilters, flags) -> list:
                 )
             )
         )
+    automatic = []
+    if filters.personal_data:
+        automatic.append(AutomaticLabel.has_personal_data.is_(True))
+    if filters.duplicates:
+        automatic.append(AutomaticLabel.has_duplicates.is_(True))
+    if filters.max_confidence is not None:
+        automatic.append(AutomaticLabel.confidence <= filters.max_confidence)
+    if automatic:
+        conditions.append(Contribution.id.in_(select(AutomaticLabel.contribution_id).where(*automatic)))
     if filters.flagged or filters.state == "flagged":
         conditions.append(flags.c.open_flags > 0)
     if filters.state == TODO:
@@ -247,7 +265,7 @@ def load_queue(*, session: Session, filters: QueueFilters) -> QueuePage:
         return page
     contributions, n_contributions = _contributions(session, filters, offset, PAGE_SIZE)
     page.items, page.total = contributions, n_contributions
-    if filters.state == TODO and not (filters.theme or filters.principle):
+    if filters.state == TODO and not filters.only_contributions:
         # Comments come after every contribution to triage: they take the rest of the page, then the next pages.
         room = PAGE_SIZE - len(contributions)
         comments, n_comments = _comments(session, filters, max(0, offset - n_contributions), room)

@@ -40,7 +40,7 @@ def test_content_file_is_valid(session):
     content = load_demo_content()
     themes = {t.id for t in session.exec(select(Theme))}
     principles = {p.id for p in session.exec(select(Principle))}
-    items = content["contributions"] + content["moderation"]
+    items = content["contributions"] + content["moderation"] + content["moderation_late"]
     titles = [item["title"] for item in items]
     assert len(titles) == len(set(titles))
     for item in items:
@@ -108,8 +108,9 @@ def test_counters_match_vote_and_comment_rows(session, seeded):
 
 def test_flags_feed_the_moderation_queue_without_hiding(session, seeded):
     flags = session.exec(select(Flag)).all()
-    assert len(flags) == seeded.flags_created == 3
-    per_target = Counter(f.contribution_id for f in flags)
+    assert len(flags) == seeded.flags_created == 4
+    assert sum(1 for f in flags if f.comment_id) == 1
+    per_target = Counter(f.contribution_id for f in flags if f.contribution_id)
     for contribution_id, count in per_target.items():
         contribution = session.get(Contribution, contribution_id)
         assert contribution.flag_count == count and contribution.status == "published"
@@ -224,4 +225,4 @@ def test_cli_reports_fictitious_content(runner):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     assert "contenu fictif" in result.output
-    assert "136 contribution(s)" in result.output and "3 signalement(s)" in result.output
+    assert "137 contribution(s)" in result.output and "4 signalement(s)" in result.output

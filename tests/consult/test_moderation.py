@@ -428,3 +428,44 @@ def test_csv_export_neutralises_formulas(client, session, moderator, pending):
     session.commit()
     rows = list(csv.DictReader(io.StringIO(text(client.get("/moderation/journal.csv")).lstrip("\ufeff"))))
     assert rows[0]["reason"] == "'=1+1"
+
+
+# --- Automatic labels (written by consult.analysis) ----------------------------------------------------------
+
+
+def test_automatic_labels_in_the_panel_and_the_queue_filters(client, session, moderator, make_consultation, make_user):
+    from consult.models import AutomaticLabel
+
+    consultation = make_consultation()
+    kept = add_contribution(session, consultation, make_user(), title="Celle qui existait déjà")
+    sure = add_contribution(session, consultation, make_user(), status="pending", title="Lecture sûre")
+    doubtful = add_contribution(session, consultation, make_user(), status="pending", title="Lecture douteuse")
+    session.add(
+        AutomaticLabel(
+            contribution_id=doubtful.id,
+            theme_id="T02",
+            theme_score=0.42,
+            theme_words=["dossier", "médical"],
+            confidence=0.21,
+            duplicate_candidates=[{"id": kept.id, "score": 0.91}],
+            has_duplicates=True,
+            personal_data=[{"field": "body", "start": 0, "end": 4, "type": "phone", "sensitive": False}],
+            has_personal_data=True,
+        )
+    )
+    session.add(AutomaticLabel(contribution_id=sure.id, confidence=0.9))
+    session.add(
+        ContributionPrinciple(
+            contribution_id=doubtful.id, principle_id="P06", source=LabelSource.NLP, score=0.37, words=["accès"]
+        )
+    )
+    session.commit()
+    panel = text(client.get(f"/moderation/contributions/{doubtful.id}"))
+    assert "Lecture automatique" in panel and "confiance 0.21" in panel
+    assert "score 0.42" in panel and "mots : dossier, médical" in panel
+    assert "Principe 6" in panel and "score 0.37" in panel and "mots : accès" in panel
+    assert "Celle qui existait déjà" in panel and "Similarité 0.91" in panel
+    for query in ("personal_data=1", "duplicates=1", "confidence=faible", "confidence=moyenne"):
+        page = text(client.get(f"/moderation/?{query}"))
+        assert "Lecture douteuse" in page and "Lecture sûre" not in page, query
+    assert "Lecture sûre" in text(client.get("/moderation/?confidence=bogus"))
