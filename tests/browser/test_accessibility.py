@@ -245,3 +245,37 @@ def test_small_screen(page, live_server):
         overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{path} scrolls horizontally by {overflow}px at 320px"
     check_pages(page, base, ["/", f"/consultations/{DEMO_SLUG}/contributions", contribution])
+
+
+def test_moderation_pages(page, live_server):
+    """The moderation workspace: queue, item panels (contribution with personal data, comment), journals."""
+    from sqlmodel import select
+
+    from consult.db import get_session
+    from consult.models import Comment, Contribution, Flag
+
+    with live_server.app_context():
+        session = get_session()
+        phone = session.exec(select(Contribution).where(Contribution.title.like("Mon expérience%"))).one()
+        comment_id = session.exec(select(Flag.comment_id).where(Flag.comment_id.is_not(None))).first()
+        assert session.get(Comment, comment_id) is not None
+    base = live_server.config["LIVE_URL"]
+    log_in(page, base, Role.MODERATOR)
+    check_pages(
+        page,
+        base,
+        [
+            "/moderation/",
+            "/moderation/?state=comments&flagged=1",
+            f"/moderation/contributions/{phone.id}",
+            f"/moderation/commentaires/{comment_id}",
+            f"/moderation/contributions/{phone.id}/journal",
+            "/moderation/journal",
+        ],
+    )
+    # The panel as htmx swaps it into the queue page.
+    page.goto(base + "/moderation/")
+    page.locator("[data-queue-link]").first.click()
+    expect(page.locator("#panel-title")).to_be_visible()
+    violations = axe_violations(page)
+    assert not violations, describe("queue with the item panel", violations)

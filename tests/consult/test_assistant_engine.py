@@ -86,8 +86,13 @@ def test_personal_data_is_warned_about_masked_and_never_repeated(app, engine):
 
 @pytest.mark.parametrize(
     ("text", "kind"),
-    [("bonjour", "greeting"), ("tu peux faire quoi ?", "help"), ("j'ai une idée à proposer", "contribute"),
-     ("je veux voter sur des propositions", "vote"), ("", "help")],
+    [
+        ("bonjour", "greeting"),
+        ("tu peux faire quoi ?", "help"),
+        ("j'ai une idée à proposer", "contribute"),
+        ("je veux voter sur des propositions", "vote"),
+        ("", "help"),
+    ],
 )
 def test_intents(app, engine, text, kind):
     assert ask(app, engine, text).kind == kind
