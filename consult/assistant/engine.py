@@ -17,6 +17,7 @@ import yaml
 
 from consult.analysis.services import find_personal_data
 from consult.assistant import replies
+from consult.assistant.cache import cached
 from consult.assistant.knowledge import KnowledgeBase, Source, load_knowledge
 from consult.assistant.models import IntentModel, Retriever
 from consult.assistant.safety import SafetyRules, load_safety
@@ -101,24 +102,36 @@ class Assistant:
     _lock = threading.Lock()
 
     @classmethod
-    def load(cls, config_dir: str | Path) -> Assistant:
-        """Read config/assistant and train both models once per process (about a second)."""
+    def load(cls, config_dir: str | Path, *, cache_dir: str | Path | None = None) -> Assistant:
+        """Read config/assistant and its fitted models once per process; `cache_dir` keeps the fit on disk."""
         key = str(Path(config_dir).resolve())
         with cls._lock:
             if key not in cls._cache:
-                cls._cache[key] = cls.build(Path(config_dir))
+                cls._cache[key] = cls.build(Path(config_dir), cache_dir=Path(cache_dir) if cache_dir else None)
             return cls._cache[key]
 
     @classmethod
-    def build(cls, config_dir: Path, *, thresholds: Thresholds | None = None) -> Assistant:
+    def build(
+        cls, config_dir: Path, *, thresholds: Thresholds | None = None, cache_dir: Path | None = None
+    ) -> Assistant:
         data = TrainingData.read(config_dir)
+        thresholds_from_file = thresholds is None
         thresholds = thresholds or Thresholds.load(config_dir / "thresholds.yaml")
+
+        def fit() -> tuple[IntentModel, Retriever]:
+            return (
+                IntentModel().fit(*data.intent_examples()),
+                Retriever(weight=thresholds.retrieval_weight).fit(*data.retrieval_examples()),
+            )
+
+        # Thresholds passed in (calibration) are not those of the file: never read or write the cache then.
+        intents, retriever = cached(cache_dir if thresholds_from_file else None, config_dir, fit)
         return cls(
             knowledge=data.knowledge,
             normalizer=data.normalizer,
             safety=load_safety(config_dir / "safety.yaml"),
-            intents=IntentModel().fit(*data.intent_examples()),
-            retriever=Retriever(weight=thresholds.retrieval_weight).fit(*data.retrieval_examples()),
+            intents=intents,
+            retriever=retriever,
             thresholds=thresholds,
         )
 

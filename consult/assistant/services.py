@@ -6,6 +6,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
@@ -40,8 +41,14 @@ MODERATION_LABELS = {"pre": _l("relues avant publication"), "post": _l("publiée
 
 
 def get_engine(config_dir: str = "config/assistant") -> Assistant:
-    """The trained engine (once per process), from a project-relative or absolute directory."""
-    return Assistant.load(PROJECT_ROOT / config_dir)
+    """The trained engine (once per process), from a project-relative or absolute directory.
+
+    The fitted models are kept in the instance folder (instance/cache/), so a fresh process does not retrain.
+    """
+    from flask import current_app, has_app_context
+
+    cache_dir = Path(current_app.instance_path) / "cache" if has_app_context() else None
+    return Assistant.load(PROJECT_ROOT / config_dir, cache_dir=cache_dir)
 
 
 def find_consultation(*, session: Session, slug: str) -> Consultation | None:
