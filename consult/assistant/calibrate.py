@@ -5,7 +5,8 @@
 Never reads the benchmark's held-out messages. Retrieval: out-of-fold scores of each knowledge-base question
 variant (positives) and of the off-topic messages (negatives) give the blend weight (best top-1) and the answer
 threshold (best answer/don't-know decisions). Safety: out-of-fold intent probabilities give the lowest medical
-probability (backing the rules up) whose false alarms on the other messages stay within 2 %.
+probability (backing the rules up) whose false alarms on the other messages stay within 2 %, and a higher one
+for messages about digital-health tools or AI, above every out-of-fold score of such non-medical messages.
 """
 
 from __future__ import annotations
@@ -103,8 +104,14 @@ def choose_medical(data: TrainingData, config_dir: Path, random_state: int = 0) 
             break
         threshold = float(candidate)
     flagged = ruled | (medical_p >= threshold)
+    # About digital-health tools or AI ("is AI diagnosis reliable?"): the model alone must not flag the
+    # non-medical ones of the training set at all; never below the general threshold.
+    about = np.array([rules.is_about_tools(text) for text in texts])
+    others = medical_p[about & ~is_medical & ~ruled]
+    about_threshold = float(min(0.95, max(threshold, np.round(others.max() + 0.01, 2) if others.size else threshold)))
     return {
         "medical": threshold,
+        "medical_about_tools": about_threshold,
         "cv": {
             "intent_accuracy": round(float((predicted == np.asarray(labels)).mean()), 3),
             "medical_recall": round(float(flagged[is_medical].mean()), 3),
@@ -123,7 +130,9 @@ def calibrate(config_dir: Path) -> dict:
     medical = choose_medical(data, config_dir)
     values = {name: retrieval[name] for name in ("retrieval_weight", "answer", "answer_off_topic")}
     values["medical"] = medical["medical"]
+    values["medical_about_tools"] = medical["medical_about_tools"]
     values["segment_intent"] = Thresholds().segment_intent
+    values["long_message"] = Thresholds().long_message
     return {**values, "cross_validation": {**retrieval["cv"], **medical["cv"], "folds": N_SPLITS}}
 
 

@@ -21,7 +21,7 @@ from consult.assistant.cache import cached
 from consult.assistant.knowledge import KnowledgeBase, Source, load_knowledge
 from consult.assistant.models import IntentModel, Retriever
 from consult.assistant.safety import SafetyRules, load_safety
-from consult.assistant.text import Normalizer, sentences
+from consult.assistant.text import Normalizer, clauses, sentences
 
 KINDS = ("answer", "dont_know", "medical", "contribute", "vote", "personal_data", "greeting", "help")
 MEDICAL_INTENTS = ("medical", "emergency", "distress")
@@ -39,6 +39,8 @@ class Thresholds:
     answer: float = 0.35  # below: "I don't know"
     answer_off_topic: float = 0.7  # the intent model says off-topic, yet the knowledge base matches this well
     medical: float = 0.35  # P(medical or emergency or distress) from the intent model, backing the rules up
+    medical_about_tools: float = 0.9  # the same when the message is about digital-health tools or AI
+    long_message: float = 10  # words: a longer "help" or "hello" message the knowledge base answers is a question
     segment_intent: float = 0.5  # a sentence of a longer message overrides a greeting with this confidence
 
     @classmethod
@@ -141,15 +143,17 @@ class Assistant:
         self, text: str, *, lang: str = "fr", consultation: dict | None = None, facts: dict | None = None
     ) -> Reply:
         """Understand one message and answer it (texts in `lang`: call inside the app, under that locale)."""
-        if not text.strip():
-            return Reply(kind="help", text=str(replies.HELP), intent="help", confidence=1.0)
+        if not any(ch.isalnum() for ch in text):
+            return Reply(kind="help", text=str(replies.HELP), intent="help", confidence=1.0, masked=text.strip())
         found = find_personal_data(text)
         masked = found.redacted if found else text
         normalized = self.normalize(text)
         level, why = self.safety.assess(normalized)
         probabilities = self.intents.probabilities(normalized)
         medical_p = sum(probabilities.get(name, 0.0) for name in MEDICAL_INTENTS)
-        if level is None and medical_p >= self.thresholds.medical:
+        about_tools = self.safety.is_about_tools(normalized)
+        bar = self.thresholds.medical_about_tools if about_tools else self.thresholds.medical
+        if level is None and medical_p >= bar:
             level = max(MEDICAL_INTENTS, key=lambda name: probabilities.get(name, 0.0))
             why = [f"{name}: {probabilities.get(name, 0.0):.2f}" for name in MEDICAL_INTENTS]
         if level is not None:
@@ -193,6 +197,11 @@ class Assistant:
                 best = max((name for name in part_p if name in (*ACTION_INTENTS, "question")), key=part_p.get)
                 if part_p[best] >= self.thresholds.segment_intent:
                     return best, part_p[best]
+        if intent in ("greeting", "help") and len(text.split()) >= self.thresholds.long_message:
+            # Greetings and "what can you do" are short; a long message saying hello or asking for help
+            # usually carries a real question: answer it when the knowledge base knows it.
+            if self.retrieve(text)[0][1] >= self.thresholds.answer:
+                return "question", usable.get("question", 0.0)
         return intent, confidence
 
     def _by_intent(self, intent, confidence, text, normalized, lang, consultation, facts) -> Reply:
@@ -236,8 +245,9 @@ class Assistant:
     def retrieve(self, text: str, normalized: str | None = None) -> list[tuple[str, float]]:
         """The best entry for the whole message, then one per other sentence asking something else."""
         normalized = normalized if normalized is not None else self.normalize(text)
-        parts = sentences(text)
-        queries = [normalized] + ([self.normalize(part) for part in parts] if len(parts) > 1 else [])
+        parts = clauses(text)
+        by_part = [self.normalize(part) for part in parts]
+        queries = [normalized] + (by_part if by_part != [normalized] else [])
         scores = self.retriever.scores(queries)
         ranked = []
         for row in scores:
@@ -247,13 +257,15 @@ class Assistant:
         chosen = [whole]
         if by_part:
             best_part = max(by_part, key=lambda pair: pair[1])
-            if best_part[1] > whole[1] and best_part[0] != whole[0]:
+            if best_part[1] > whole[1]:
                 # A clearer sentence beats the mixture of the whole message.
                 chosen = [best_part] + ([whole] if whole[0] != best_part[0] else [])
             for pair in sorted(by_part, key=lambda pair: -pair[1]):
                 if pair[0] not in {entry_id for entry_id, _ in chosen}:
                     chosen.append(pair)
-        return chosen[:1] + [pair for pair in chosen[1:] if pair[1] >= self.thresholds.answer][: MAX_ANSWERS - 1]
+        # A second answer must be clear on its own (the off-topic bar): a stray clause adds noise, not help.
+        second = [pair for pair in chosen[1:] if pair[1] >= self.thresholds.answer_off_topic]
+        return chosen[:1] + second[: MAX_ANSWERS - 1]
 
     def dont_know(self, *, intent: str | None = None, confidence: float = 0.0) -> Reply:
         return Reply(

@@ -16,6 +16,12 @@ LEVELS = ("distress", "emergency", "medical")
 @dataclass(frozen=True)
 class SafetyRules:
     patterns: dict[str, tuple[re.Pattern[str], ...]]
+    # Words of a question ABOUT digital-health tools ("l'IA d'aide au diagnostic est-elle fiable ?"): the
+    # intent model alone then needs more confidence to call it medical. The rules above are never relaxed.
+    about_tools: tuple[re.Pattern[str], ...] = ()
+
+    def is_about_tools(self, normalized: str) -> bool:
+        return any(pattern.search(normalized) for pattern in self.about_tools)
 
     def assess(self, normalized: str) -> tuple[str | None, list[str]]:
         """Return the most severe level whose rules match the normalised message, and the words that did."""
@@ -37,4 +43,7 @@ def _compile(pattern: str) -> re.Pattern[str]:
 @cache
 def load_safety(path: str | Path) -> SafetyRules:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    return SafetyRules({level: tuple(_compile(p) for p in data.get(level) or ()) for level in LEVELS})
+    return SafetyRules(
+        {level: tuple(_compile(p) for p in data.get(level) or ()) for level in LEVELS},
+        about_tools=tuple(_compile(p) for p in data.get("about_tools") or ()),
+    )

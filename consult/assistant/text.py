@@ -43,6 +43,20 @@ class Normalizer:
         return " ".join(self.words.get(token, token) for token in tokens)
 
 
+_CLAUSE_END = re.compile(r"(?<=[,:])\s+")
+CLAUSE_MIN_WORDS = 4
+
+
+def clauses(text: str) -> list[str]:
+    """Sentences, further cut at commas and colons; parts under 4 words ("Bonjour à vous,") are left out."""
+    out = []
+    for sentence in sentences(text):
+        pieces = _CLAUSE_END.split(sentence)
+        long = [piece for piece in pieces if len(piece.split()) >= CLAUSE_MIN_WORDS]
+        out += long if len(pieces) > 1 and long else [sentence]
+    return out
+
+
 def sentences(text: str) -> list[str]:
     """Split a message into its sentences or questions (several questions at once are common)."""
     parts = [part.strip() for part in _SENTENCE_END.split(text) if part and part.strip()]

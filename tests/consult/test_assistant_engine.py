@@ -14,6 +14,7 @@ from consult.assistant.knowledge import KnowledgeError, load_knowledge
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "assistant"
 HELDOUT = Path(__file__).resolve().parents[2] / "bench" / "data" / "assistant_heldout.yaml"
+DEV = HELDOUT.with_name("assistant_dev.yaml")
 
 
 @pytest.fixture
@@ -109,13 +110,59 @@ def test_consultation_facts_fill_the_answer(app, engine):
     assert reply.entries == ["consultation-dates"] and "31 mars" in reply.text
 
 
-def test_heldout_messages_are_never_in_the_training_data():
+@pytest.mark.parametrize(("path", "size"), [(HELDOUT, 200), (DEV, 150)])
+def test_evaluation_messages_are_never_in_the_training_data(path, size):
     data = TrainingData.read(CONFIG)
     training = set(data.intent_examples()[0]) | set(data.retrieval_examples()[0])
-    heldout = yaml.safe_load(HELDOUT.read_text(encoding="utf-8"))["messages"]
-    assert len(heldout) >= 200
-    leaked = [item["text"] for item in heldout if data.normalizer(item["text"]) in training]
+    messages = yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]
+    assert len(messages) >= size
+    leaked = [item["text"] for item in messages if data.normalizer(item["text"]) in training]
     assert not leaked
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("j'ai mal dans la poitrine depuis une heure", "emergency"),
+        ("mon fils a avalé des médicaments", "emergency"),
+        ("ma voisine est tombée, elle ne se relève pas", "emergency"),
+        ("il a la bouche de travers depuis ce matin", "emergency"),
+        ("my chest has been hurting since lunch", "emergency"),
+        ("je veux en finir", "distress"),
+        ("tout le monde serait mieux sans moi", "distress"),
+        ("j'ai mis de côté des cachets pour partir ce soir", "distress"),
+        ("I don't want to be alive anymore", "distress"),
+    ],
+)
+def test_indirect_emergencies_and_distress_get_the_right_numbers(app, engine, text, level):
+    reply = ask(app, engine, text)
+    assert reply.kind == "medical" and reply.level == level, reply.why
+    assert ("3114" if level == "distress" else "112") in reply.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["l'IA d'aide au diagnostic est-elle fiable ?", "les algorithmes de diagnostic sont-ils biaisés ?"],
+)
+def test_a_question_about_diagnosis_tools_is_answered_not_treated_as_medical(app, engine, text):
+    reply = ask(app, engine, text)
+    assert reply.kind == "answer" and reply.entries[0] == "ia-sante" and reply.sources
+
+
+def test_a_medical_request_mentioning_an_app_is_still_medical(app, engine):
+    # The "about tools" words raise the model's bar only; the rules still catch a dose question.
+    reply = ask(app, engine, "l'appli dit que je peux prendre 3 doliprane par jour, c'est bon ?")
+    assert reply.kind == "medical"
+
+
+def test_a_long_hello_with_a_question_is_answered(app, engine):
+    # Greetings are short: a long message starting with one is read as the question it carries.
+    reply = ask(app, engine, "Bonjour à vous, j'espère que vous allez bien, le DMP c'est quoi exactement")
+    assert reply.kind == "answer" and reply.entries == ["dmp"]
+
+
+def test_only_punctuation_gets_help(app, engine):
+    assert ask(app, engine, "?!").kind == "help"
 
 
 def test_cli_answers_in_json(runner):
