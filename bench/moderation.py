@@ -78,7 +78,7 @@ def ensure_consultation(app, *, n_voters: int, votes_each: int) -> int:
             opens_at=now - timedelta(days=30),
             closes_at=now + timedelta(days=30),
         )
-        author = User(email="bench-author@example.invalid", pseudonym="Import Grand débat")
+        author = User(email="bench-author@example.invalid", pseudonym="Import Grand débat", created_at=now)
         session.add_all([consultation, author])
         session.flush()
         rows = [
@@ -112,10 +112,14 @@ def _title(text: str) -> str:
 
 def _add_votes(session, ids: list[int], n_voters: int, votes_each: int) -> None:
     """Seeded synthetic votes: two camps that each agree with a different half of the answers."""
-    from consult.models import User, Vote
+    from consult.models import User, Vote, utcnow
 
     rng = random.Random(SEED)
-    users = [{"email": f"bench-voter{i}@example.invalid", "pseudonym": f"Votant {i}"} for i in range(n_voters)]
+    now = utcnow()
+    users = [
+        {"email": f"bench-voter{i}@example.invalid", "pseudonym": f"Votant {i}", "created_at": now}
+        for i in range(n_voters)
+    ]
     session.execute(insert(User), users)
     user_ids = list(session.exec(select(User.id).where(User.email.like("bench-voter%"))))
     votes = []
@@ -123,7 +127,15 @@ def _add_votes(session, ids: list[int], n_voters: int, votes_each: int) -> None:
         camp = user_id % 2
         for contribution_id in rng.sample(ids, votes_each):
             agree = (contribution_id % 2 == camp) == (rng.random() < 0.8)
-            votes.append({"contribution_id": contribution_id, "user_id": user_id, "value": 1 if agree else -1})
+            votes.append(
+                {
+                    "contribution_id": contribution_id,
+                    "user_id": user_id,
+                    "value": 1 if agree else -1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
     session.execute(insert(Vote), votes)
 
 

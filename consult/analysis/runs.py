@@ -119,6 +119,24 @@ def list_runs(*, session: Session, consultation_id: int, limit: int = 20) -> lis
     )
 
 
+def consultations_with_runs(*, session: Session) -> list[tuple[Consultation, AnalysisRun | None]]:
+    """Every consultation, newest first, with its newest run (any status) or None."""
+    from sqlalchemy import func
+
+    newest = (
+        select(AnalysisRun.consultation_id, func.max(AnalysisRun.id).label("run_id"))
+        .group_by(AnalysisRun.consultation_id)
+        .subquery()
+    )
+    rows = session.exec(
+        select(Consultation, AnalysisRun)
+        .outerjoin(newest, newest.c.consultation_id == Consultation.id)
+        .outerjoin(AnalysisRun, AnalysisRun.id == newest.c.run_id)
+        .order_by(Consultation.opens_at.desc(), Consultation.id.desc())
+    ).all()
+    return [(consultation, run) for consultation, run in rows]
+
+
 def mark_stale_runs(*, session: Session, stale_after: float, queued_timeout: float) -> int:
     """Fail running runs without a heartbeat for `stale_after` seconds and queued runs older than `queued_timeout`."""
     now = utcnow()

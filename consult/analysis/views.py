@@ -129,6 +129,14 @@ def retry(slug: str, run_id: int):
     return redirect(url_for("analysis.run_detail", slug=slug, run_id=run.id), 303)
 
 
+@bp.get("/analyse/")
+@role_required(*STAFF)
+def index():
+    session = get_session()
+    _mark_stale(session)
+    return render_template("analysis/index.html", rows=runs.consultations_with_runs(session=session))
+
+
 @bp.get("/analyse/apprentissage")
 @role_required(*STAFF)
 def learning_page():

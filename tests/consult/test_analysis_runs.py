@@ -224,3 +224,17 @@ def test_cli_analyse_errors(runner, make_consultation):
     consultation = make_consultation()
     result = runner.invoke(args=["analyse", consultation.slug, "--themes", "1"])
     assert result.exit_code == 1 and "entre 2 et 40" in result.output
+
+
+def test_analysis_index_lists_consultations_with_their_latest_run(
+    client, session, sign_in, make_user, make_consultation
+):
+    consultation = make_consultation(title="Consultation analysée")
+    session.add(AnalysisRun(consultation_id=consultation.id, status=RunStatus.FAILED, error="x"))
+    session.commit()
+    sign_in(make_user(Role.CITIZEN))
+    assert client.get("/analyse/").status_code == 403
+    sign_in(make_user(Role.ANALYST))
+    page = client.get("/analyse/").get_data(as_text=True)
+    assert "Consultation analysée" in page and "En échec" in page
+    assert 'href="/analyse/"' in page  # the header links analysts to it
