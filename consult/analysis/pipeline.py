@@ -30,6 +30,7 @@ STEPS = (
     ("opinions", 95),
 )
 MIN_OPINION_PARTICIPANTS = 4
+MAX_OPINION_STATEMENTS = 1000
 N_VERBATIMS = 5
 
 
@@ -101,6 +102,7 @@ class _Steps:
         self.progress = progress
         self.timings: dict[str, float] = {}
         self.cpu: dict[str, float] = {}
+        self.memory: dict[str, float] = {}  # peak RSS (MB) reached by the end of each step: which one costs
         self.ends = dict(STEPS)
 
     @contextmanager
@@ -110,6 +112,7 @@ class _Steps:
         yield
         self.timings[name] = round(time.perf_counter() - start, 3)
         self.cpu[name] = round(time.process_time() - cpu, 3)
+        self.memory[name] = peak_memory_mb()
         self.progress(name, self.ends[name])
 
 
@@ -157,7 +160,7 @@ def analyse(
         _principles(items, texts, lemmas, results, models, random_state)
     with steps.step("duplicates"):
         groups = find_duplicate_groups([texts[i] for i in corpus]) if len(corpus) > 1 else []
-        _duplicates(items, corpus, texts, groups, results)
+        _duplicates(items, corpus, embeddings, groups, results)
     with steps.step("personal_data"):
         spans = _personal_data(items, results)
     with steps.step("verbatims"):
@@ -167,7 +170,7 @@ def analyse(
         published = {items[i].id for i in corpus}
         groups_out, opinions, n_participants = _opinions(votes, published, random_state)
     summary |= _counts(results, themes, groups, groups_out)
-    timings = steps.timings | {"cpu": steps.cpu}
+    timings = steps.timings | {"cpu": steps.cpu, "peak_memory_mb": steps.memory}
     summary["peak_memory_mb"] = peak_memory_mb()
     return Analysis(results, themes, groups_out, opinions, summary, timings, n_participants)
 
@@ -214,25 +217,27 @@ def _principles(items, texts, lemmas, results, models: LabelModels, random_state
         result.reference_theme_id, result.reference_score, result.reference_words = theme
 
 
-def _duplicates(items, corpus, texts, groups, results):
-    """Group members point to the group's kept (earliest) contribution, with the cosine between them."""
-    if not groups:
-        return
-    from nlp import SimilarityIndex
+def _duplicates(items, corpus, embeddings, groups, results):
+    """Group members point to the group's kept (earliest) contribution, with their cosine in the run's embedding.
 
-    corpus_texts = [texts[i] for i in corpus]
-    index = SimilarityIndex(max_df=0.2 if len(corpus_texts) >= 1000 else 1.0).fit(corpus_texts)
-    matrix = index.matrix_
+    The embedding is already in memory; a second similarity index over the corpus only for these scores cost
+    about 1 GB at 30,000 contributions.
+    """
     for group in groups:
-        rows = np.asarray(group)
-        cosines = (matrix[rows] @ matrix[rows].T).toarray()
         ids = [items[corpus[r]].id for r in group]
+        if embeddings is not None:
+            vectors = embeddings[np.asarray(group)]
+            cosines = vectors @ vectors.T
+        else:
+            cosines = np.ones((len(group), len(group)))
         kept = ids[0]
         for a, member in enumerate(ids):
             if member != kept:
                 results[member].duplicate_of_id = kept
             results[member].duplicates = [
-                {"id": other, "score": round(float(cosines[a, b]), 3)} for b, other in enumerate(ids) if other != member
+                {"id": other, "score": round(min(float(cosines[a, b]), 1.0), 3)}
+                for b, other in enumerate(ids)
+                if other != member
             ]
 
 
@@ -290,7 +295,11 @@ def _opinions(votes, published: set[int], random_state: int):
     """Pol.is-style groups from the votes on published contributions; nothing when too few people voted."""
     from nlp import OpinionGroups, votes_to_matrix
 
-    events = [(str(user), str(contribution), value) for user, contribution, value in votes if contribution in published]
+    counts = Counter(contribution for _, contribution, _ in votes if contribution in published)
+    # The vote matrix is dense (participants x statements): keep the most voted statements. One with a couple of
+    # votes says nothing about groups, and 30,000 columns would take gigabytes.
+    kept = {c for c, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_OPINION_STATEMENTS]}
+    events = [(str(user), str(contribution), value) for user, contribution, value in votes if contribution in kept]
     participants = {user for user, _, _ in events}
     if len(participants) < MIN_OPINION_PARTICIPANTS or len({c for _, c, _ in events}) < 2:
         return [], {"skipped": "not enough votes", "n_participants": len(participants)}, len(participants)
@@ -349,6 +358,7 @@ def _opinions(votes, published: set[int], random_state: int):
     ]
     silhouette = {str(k): round(float(v), 4) for k, v in (model.silhouette_ or {}).items()}
     opinions = {
+        "n_statements": len(kept),
         "n_participants": len(participants),
         "n_grouped": int(grouped.sum()),
         "silhouette": silhouette,
