@@ -41,10 +41,11 @@ def create_app(test_config: dict | None = None, *, server: Server | None = None)
     )
     load_config(app, test_config, server=server)
 
-    from consult import analysis, auth, db, errors, i18n, jobs, security
+    from consult import analysis, auth, db, errors, i18n, inputs, jobs, security
     from consult.cli import register_commands
     from consult.extensions import csrf, htmx, limiter
 
+    inputs.init_app(app)  # converters first: the blueprints' routes use them
     db.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)

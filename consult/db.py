@@ -10,15 +10,20 @@ from sqlmodel import Session, create_engine
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Create the engine; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
+    """Create the engine; SQLite gets WAL, foreign keys and a busy timeout on every connection.
+
+    hide_parameters: a database error never carries the values into the logs (e-mails, password hashes, texts).
+    """
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and path != url and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, echo=echo, hide_parameters=True, connect_args={"check_same_thread": False, "timeout": 30}
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
-from werkzeug.exceptions import HTTPException
+from collections.abc import Callable
+
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from consult.i18n import lazy_gettext as _l
 
@@ -49,7 +51,27 @@ def render_error(code: int, detail: str | None = None):
     return render_template("errors/error.html", code=code, title=title, text=text, detail=detail), code
 
 
+# URL prefixes whose errors are answered in JSON (the API registers its own), whatever raised them: routing,
+# request size, rate limits, unexpected exceptions.
+JSON_ERROR_RENDERERS: dict[str, Callable[[HTTPException], object]] = {}
+
+
+def answer_errors_in_json(prefix: str, renderer: Callable[[HTTPException], object]) -> None:
+    JSON_ERROR_RENDERERS[prefix.rstrip("/")] = renderer
+
+
+def _json_renderer() -> Callable[[HTTPException], object] | None:
+    path = request.path
+    for prefix, renderer in JSON_ERROR_RENDERERS.items():
+        if path == prefix or path.startswith(prefix + "/"):
+            return renderer
+    return None
+
+
 def handle_http_exception(exc: HTTPException):
+    renderer = _json_renderer()
+    if renderer is not None:
+        return renderer(exc)
     code = exc.code or 500
     detail = None
     if code == 400 and exc.description and "CSRF" in str(exc.description):
@@ -73,6 +95,9 @@ def handle_unexpected(exc: Exception):
     from flask import current_app
 
     current_app.logger.exception("Unhandled error")
+    renderer = _json_renderer()
+    if renderer is not None:
+        return renderer(InternalServerError())
     return render_error(500)
 
 

@@ -9,11 +9,13 @@ from consult.admin import services
 from consult.auth.access import role_required
 from consult.db import get_session
 from consult.errors import ValidationFailed
+from consult.inputs import db_int
 from consult.models import Role, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PAGE_SIZE = 50
+MAX_PAGE = 100_000  # beyond, the offset would not fit the database's integers
 
 
 class RoleForm(FlaskForm):
@@ -24,7 +26,7 @@ class RoleForm(FlaskForm):
 @role_required(Role.ADMIN)
 def users():
     query = request.args.get("q", "").strip()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = db_int(request.args.get("page", ""), high=MAX_PAGE) or 1
     found, total = services.list_users(
         session=get_session(), query=query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )

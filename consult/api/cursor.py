@@ -7,6 +7,8 @@ import binascii
 import json
 from datetime import UTC, datetime
 
+from consult.inputs import MAX_CURSOR_LENGTH, cursor_id, cursor_key
+
 
 class BadCursor(ValueError):
     """The cursor was not produced by this API for the same sort order."""
@@ -22,24 +24,18 @@ def encode_cursor(sort: str, key: object, row_id: int) -> str:
 
 def decode_cursor(cursor: str, *, sort: str, key_type: type) -> tuple[object, int]:
     """Return (sort key, id) or raise BadCursor; `key_type` is int, float or datetime."""
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise BadCursor(cursor[:MAX_CURSOR_LENGTH])
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         cursor_sort, key, row_id = json.loads(raw)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
+    # A deeply nested document makes the JSON decoder recurse too deep.
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, RecursionError) as exc:
         raise BadCursor(cursor) from exc
-    # bool is an int subclass: refuse it explicitly so `true` never passes for an id.
-    if cursor_sort != sort or type(row_id) is not int:
+    # bool is an int subclass: refuse it explicitly so `true` never passes for an id or a key.
+    if cursor_sort != sort or type(row_id) is not int or (key_type is not datetime and type(key) is str):
         raise BadCursor(cursor)
     try:
-        if key_type is datetime:
-            key = datetime.fromisoformat(key) if isinstance(key, str) else None
-            key = key.astimezone(UTC) if key and key.tzinfo else None
-        elif key_type is float:
-            key = float(key) if type(key) in (int, float) else None
-        else:
-            key = key if type(key) is int else None
-    except ValueError as exc:
+        return cursor_key(key, key_type), cursor_id(row_id)
+    except (ValueError, TypeError) as exc:
         raise BadCursor(cursor) from exc
-    if key is None:
-        raise BadCursor(cursor)
-    return key, row_id

@@ -33,7 +33,12 @@ SCHEMAS = {
         {
             "error": _object(
                 {
-                    "code": {"type": "integer", "enum": [400, 404, 405, 429, 500]},
+                    "code": {
+                        "type": "integer",
+                        "minimum": 400,
+                        "maximum": 599,
+                        "description": "Code HTTP de la réponse.",
+                    },
                     "message": {"type": "string", "description": "Message en français."},
                     "details": {
                         "type": "object",

@@ -23,7 +23,10 @@ MESSAGES = {
     400: "Paramètres de requête invalides.",
     404: "Ressource introuvable.",
     405: "Méthode non autorisée : cette API est en lecture seule (GET).",
+    413: "Requête trop volumineuse.",
+    414: "Adresse trop longue.",
     429: "Trop de requêtes : patientez une minute avant de réessayer.",
+    431: "En-têtes de requête trop volumineux.",
     500: "Erreur interne du service.",
 }
 
@@ -145,25 +148,21 @@ def handle_validation(exc: ValidationFailed):
 
 @bp.errorhandler(HTTPException)
 def handle_http(exc: HTTPException):
-    code = exc.code if exc.code in MESSAGES else 500
+    code = exc.code or 500
     # Our own NotFound carries a French message; werkzeug's default descriptions are English.
-    message = (
-        exc.description if isinstance(exc, NotFound) and exc.description != NotFound.description else MESSAGES[code]
-    )
+    if isinstance(exc, NotFound) and exc.description != NotFound.description:
+        message = exc.description
+    else:
+        message = MESSAGES.get(code) or MESSAGES[500 if code >= 500 else 400]
     headers = {"Retry-After": "60"} if code == 429 else {}
     if code == 405 and getattr(exc, "valid_methods", None):
         headers["Allow"] = ", ".join(exc.valid_methods)
     return json_error(code, message, headers=headers)
 
 
-# Unknown URLs and wrong methods fail during routing, before any blueprint is known: these app-wide
-# handlers answer JSON under /api/ and defer to the HTML error pages everywhere else.
-@bp.app_errorhandler(404)
-@bp.app_errorhandler(405)
-def handle_routing_error(exc: HTTPException):
-    if request.path == PREFIX or request.path.startswith(PREFIX + "/"):
-        return handle_http(exc)
-    return html_errors.handle_http_exception(exc)
+# Errors raised before a blueprint is known (unknown URL, wrong method, request too large) or not HTTP at all
+# (a bug: 500) are answered in JSON under /api/ too.
+html_errors.answer_errors_in_json(PREFIX, handle_http)
 
 
 def _consultation_or_404(session, slug: str):

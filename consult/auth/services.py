@@ -13,6 +13,7 @@ from consult.models import Role, User, utcnow
 
 # The demo accounts' domain (consult.demo): their password is public, so they sign in only in development.
 DEMO_EMAIL_DOMAIN = "demo.consultation.fr"
+EMAIL_MAX_LENGTH = 254  # RFC 5321, and the column's size
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 PSEUDONYM_RE = re.compile(r"^[\w .'-]{3,40}$")
 
@@ -49,7 +50,7 @@ def register_user(
     email = normalize_email(email)
     pseudonym = " ".join(pseudonym.split())
     errors: dict[str, str] = {}
-    if not EMAIL_RE.match(email):
+    if len(email) > EMAIL_MAX_LENGTH or not EMAIL_RE.match(email):
         errors["email"] = _l("Saisissez une adresse électronique valide, par exemple nom@exemple.fr.")
     elif session.exec(select(User).where(User.email == email)).first():
         errors["email"] = _l(

@@ -15,6 +15,7 @@ from consult.comments.forms import (
 )
 from consult.db import get_session
 from consult.errors import Conflict, ValidationFailed
+from consult.inputs import db_int
 from consult.models import (
     Comment,
     CommentStatus,
@@ -54,6 +55,8 @@ def create(contribution_id: int):
     if not form.validate_on_submit():
         abort(400)
     parent_id = form.parent_id.data
+    if parent_id is not None and db_int(parent_id) is None:
+        abort(400)  # the reply button sends an id; anything else was typed by hand
     target = f"reply-{parent_id}" if parent_id else "new"
     try:
         comment = services.create_comment(

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from consult.contributions import search
 from consult.contributions.services import ContributionView, principles_by_contribution
+from consult.inputs import MAX_CURSOR_LENGTH, cursor_id, cursor_key
 from consult.models import (
     HUMAN_LABEL_SOURCES,
     Consultation,
@@ -172,15 +173,11 @@ def encode_cursor(value, last_id: int) -> str:
 
 
 def decode_cursor(cursor: str, python_type: type):
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise BadCursor(cursor[:MAX_CURSOR_LENGTH])
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         text, last_id = raw.rsplit("|", 1)
-        if python_type is datetime:
-            value = datetime.fromisoformat(text)
-            if value.tzinfo is None:
-                raise ValueError("naive datetime")
-        else:
-            value = python_type(text)
-        return value, int(last_id)
+        return cursor_key(text, python_type), cursor_id(last_id)
     except (ValueError, TypeError, UnicodeDecodeError, binascii.Error) as exc:
         raise BadCursor(cursor) from exc

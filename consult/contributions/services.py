@@ -78,6 +78,21 @@ def validate_contribution(
     return title, body, errors
 
 
+def check_masked_title(title: str) -> None:
+    """The masked title must still fit (a masked span can be longer than the words it hides)."""
+    if len(title) > TITLE_MAX:
+        raise ValidationFailed(
+            {
+                "title": _l(
+                    "Une fois les données personnelles masquées, le titre fait %(len)d caractères (au plus %(n)d) : "
+                    "raccourcissez-le.",
+                    len=len(title),
+                    n=TITLE_MAX,
+                )
+            }
+        )
+
+
 def screen_personal_data(*, title: str, body: str, redact: bool) -> tuple[str, str]:
     """Refuse text with personal or health data (RGPD art. 9) unless the author accepts the masked version.
 
@@ -124,6 +139,7 @@ def submit_contribution(
     if errors:
         raise ValidationFailed(errors)
     title, body = screen_personal_data(title=title, body=body, redact=redact_personal_data)
+    check_masked_title(title)
     now = utcnow()
     published = consultation.moderation == ModerationMode.POST
     contribution = Contribution(
@@ -165,6 +181,7 @@ def update_contribution(
     if errors:
         raise ValidationFailed(errors)
     title, body = screen_personal_data(title=title, body=body, redact=redact_personal_data)
+    check_masked_title(title)
     contribution.title, contribution.body, contribution.theme_id = title, body, theme_id or None
     contribution.updated_at = utcnow()
     session.add(contribution)

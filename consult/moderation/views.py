@@ -28,6 +28,7 @@ from consult.consultations.services import list_consultations
 from consult.db import get_session
 from consult.errors import Conflict, ValidationFailed
 from consult.flags.services import REASONS as FLAG_REASONS
+from consult.inputs import db_int
 from consult.models import Comment, Contribution, ModerationAction, Role, User
 from consult.moderation import audit, panels, queue, services
 from consult.moderation.forms import (
@@ -146,7 +147,7 @@ def _merge(session, contribution, version, form):
         moderator=g.user,
         duplicate=contribution,
         seen_version=version,
-        kept_id=int(kept) if kept.isdigit() and len(kept) < 18 else None,
+        kept_id=db_int(kept),  # "²" is a digit for str.isdigit but not for int()
     )
     return _(
         "Fusionnée avec la contribution n° %(id)d : %(moved)d vote(s) transféré(s), %(left)d déjà exprimé(s) là-bas "
