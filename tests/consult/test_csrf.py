@@ -1,6 +1,7 @@
 """CSRF: every POST route of the application refuses a request without a valid token."""
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from tests.consult.conftest import PASSWORD
 
@@ -18,9 +19,7 @@ def _post_rules(app):
 
 
 def _sample_url(rule):
-    values = {
-        arg: (1 if rule._converters[arg].__class__.__name__ == "IntegerConverter" else "x") for arg in rule.arguments
-    }
+    values = {arg: (1 if isinstance(rule._converters[arg], IntegerConverter) else "x") for arg in rule.arguments}
     return rule.rule if not values else __import__("flask").url_for(rule.endpoint, **values)
 
 
