@@ -183,6 +183,12 @@ class Principle(SQLModel, table=True):
     label_fr: str = Field(max_length=300)
     label_en: str = Field(max_length=300)
     verified_fr: bool = Field(default=False)
+    # A few words a citizen can read on a card ("Droit d'opposition"); the full wording is on the taxonomy page.
+    short_fr: str = Field(default="", max_length=60, sa_column_kwargs={"server_default": ""})
+    short_en: str = Field(default="", max_length=60, sa_column_kwargs={"server_default": ""})
+
+    def short(self, locale: str) -> str:
+        return (self.short_en if locale == "en" else self.short_fr) or self.label_fr
 
 
 class Theme(SQLModel, table=True):
@@ -194,6 +200,11 @@ class Theme(SQLModel, table=True):
     label_en: str | None = Field(default=None, max_length=200)
     description_fr: str = Field(default="", sa_column=Column(Text, nullable=False))
     position: int = Field(default=0)
+    short_fr: str = Field(default="", max_length=60, sa_column_kwargs={"server_default": ""})
+    short_en: str = Field(default="", max_length=60, sa_column_kwargs={"server_default": ""})
+
+    def short(self, locale: str) -> str:
+        return (self.short_en if locale == "en" else self.short_fr) or self.label_fr
 
 
 def _version_column() -> Column:

@@ -5,7 +5,7 @@ import time
 from flask import Blueprint, abort, current_app, g, render_template
 
 from consult.consultations import services
-from consult.contributions import listing
+from consult.contributions import cards, listing
 from consult.db import get_session
 from consult.markdown import render_markdown
 from consult.models import Consultation
@@ -34,9 +34,12 @@ def detail(slug: str):
         description_html=render_markdown(consultation.description),
         phases=services.list_phases(session=session, consultation=consultation),
         counts=_cached_counts(consultation),
-        latest=latest.cards(),
-        my_votes=listing.load_my_votes(
-            session=session, user=g.user, contribution_ids=[item.contribution.id for item in latest.items]
+        latest=cards.build_cards(
+            latest.items,
+            my_votes=listing.load_my_votes(
+                session=session, user=g.user, contribution_ids=[item.contribution.id for item in latest.items]
+            ),
+            readonly=consultation.status() != "open",
         ),
     )
 

@@ -12,7 +12,6 @@ import binascii
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 
-from markupsafe import Markup
 from sqlalchemy import and_, or_, tuple_
 from sqlmodel import Session, select
 
@@ -65,29 +64,10 @@ class ListFilters:
 
 
 @dataclass
-class Card:
-    """What a list card shows beyond the contribution: title and excerpt with the searched words marked."""
-
-    view: ContributionView
-    title: Markup
-    excerpt: Markup
-
-
-@dataclass
 class Page:
     items: list[ContributionView]
     next_cursor: str | None
     query: search.SearchQuery | None = None
-
-    def cards(self) -> list[Card]:
-        return [
-            Card(
-                view=item,
-                title=search.highlight(item.contribution.title, self.query),
-                excerpt=search.highlight(search.excerpt(item.contribution.body, self.query), self.query),
-            )
-            for item in self.items
-        ]
 
 
 def sort_key(sort: str, query: search.SearchQuery | None, dialect: str):

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from consult.auth.access import login_required
 from consult.consultations.services import get_consultation
-from consult.contributions import listing, services
+from consult.contributions import cards, listing, services
 from consult.contributions.forms import (
     ContributionForm,
     WithdrawForm,
@@ -86,7 +86,9 @@ def index(slug: str):
         "consultation": consultation,
         "filters": filters,
         "page": page,
-        "my_votes": my_votes,
+        "cards": cards.build_cards(
+            page.items, my_votes=my_votes, query=page.query, readonly=consultation.status() != "open"
+        ),
         "first_page": not request.args.get("after"),
         "statuses": list(ContributionStatus),
     }
@@ -187,6 +189,7 @@ def detail(contribution_id: int):
     return render_template(
         "contributions/detail.html",
         item=view,
+        tags=cards.tags_for(view, numbered=True),
         contribution=contribution,
         consultation=consultation,
         kept=kept,

@@ -37,6 +37,8 @@ def sync_taxonomy(*, session: Session, data: dict) -> int:
                 label_fr=p["label_fr"] if verified else p["working_label_fr"],
                 label_en=p.get("label_en") or p["working_label_en"],
                 verified_fr=verified,
+                short_fr=p.get("short_fr") or "",
+                short_en=p.get("short_en") or "",
             )
         )
     for position, t in enumerate(data["themes"]):
@@ -48,6 +50,8 @@ def sync_taxonomy(*, session: Session, data: dict) -> int:
                 label_en=t.get("label_en"),
                 description_fr=t.get("description_fr") or "",
                 position=position,
+                short_fr=t.get("short_fr") or "",
+                short_en=t.get("short_en") or "",
             )
         )
     for row in rows:

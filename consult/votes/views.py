@@ -13,6 +13,7 @@ from consult.votes.web import (
     back_to,
     participation_back,
     sign_in_required,
+    vote_panel,
     wants_fragment,
     write_limit,
 )
@@ -20,6 +21,7 @@ from consult.votes.web import (
 bp = Blueprint("votes", __name__)
 # Used by the votes, comments and flags components for their no-JavaScript way back.
 bp.add_app_template_global(participation_back)
+bp.add_app_template_global(vote_panel, "make_vote_panel")
 
 
 @bp.post("/contributions/<int:contribution_id>/vote")

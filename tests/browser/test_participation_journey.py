@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from consult.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_SLUG
 from consult.models import Role
+from consult.taxonomy.services import read_taxonomy
 
 TITLE = "Un journal horodaté des accès à mon dossier médical"
 BODY = (
@@ -125,7 +126,15 @@ def test_contribute_vote_comment_sort_filter(citizens, artifacts_dir):
 
     expect(page.get_by_text("Merci ! Votre contribution est publiée.")).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
-    expect(page.locator("main .fr-tags-group").first).to_contain_text(theme_label)
+    # Readable labels: the theme's short label, the principle's short name with its number on the contribution
+    # page; the full wording is the tag's title.
+    taxonomy = read_taxonomy("config/taxonomy.yaml")
+    theme_short = next(t["short_fr"] for t in taxonomy["themes"] if t["id"] == theme_id)
+    principle_data = next(p for p in taxonomy["principles"] if p["id"] == principle_id)
+    tags = page.locator("main .fr-tags-group").first
+    expect(tags.locator(".fr-tag").first).to_have_text(theme_short)
+    expect(tags.locator(".fr-tag").first).to_have_attribute("title", theme_label)
+    expect(tags).to_contain_text(f"Principe {principle_data['number']} · {principle_data['short_fr']}")
     contribution_path = urlsplit(page.url).path
     assert re.fullmatch(r"/contributions/\d+", contribution_path)
     contribution_id = contribution_path.rsplit("/", 1)[1]
@@ -157,7 +166,7 @@ def test_contribute_vote_comment_sort_filter(citizens, artifacts_dir):
     assert voter.query() == {"sort": ["agreed"], "theme": [theme_id]}
     expect(cards(page).first).to_be_visible()
     for card in cards(page).all():
-        expect(card.locator(".fr-tags-group")).to_contain_text(theme_label)
+        expect(card.locator(".fr-tags-group")).to_contain_text(theme_short)
     counts = agree_counts(page)
     assert counts == sorted(counts, reverse=True), counts
 
@@ -178,6 +187,9 @@ def test_contribute_vote_comment_sort_filter(citizens, artifacts_dir):
     expect(cards(page)).to_have_count(1)
     card = cards(page).first
     expect(card.get_by_role("heading")).to_have_text(TITLE)
+    expect(card.locator("mark")).to_have_text(["horodaté", "horodaté"])  # highlighted in the title and the text
+    card_tags = card.locator(".fr-tags-group .fr-tag")
+    expect(card_tags).to_have_text([theme_short, principle_data["short_fr"]])  # short names, no "Principe N"
     page.screenshot(path=str(artifacts_dir / "participation-2-filtered.png"), full_page=True)
 
     # 6. Vote, then change the vote: the buttons update in place, the page is never reloaded.

@@ -285,3 +285,18 @@ def test_contribution_page_statement_count_is_bounded(app, client, session, make
         session, consultation, make_user(), theme_id="T01", principles=["P01", "P02", "P03"]
     )
     assert _statements(app, client, f"/contributions/{contribution.id}") <= 8
+
+
+def test_cards_show_short_labels_and_the_page_numbers_them(client, session, make_consultation, make_user):
+    consultation, author = make_consultation(), make_user()
+    contribution = add_contribution(session, consultation, author, theme_id="T02", principles=["P08"])
+    html = client.get(_list_url(consultation)).get_data(as_text=True)
+    card = html[html.index(f'id="contribution-{contribution.id}"') :]
+    assert 'title="Mon espace santé et dossier médical partagé (DMP)">Mon espace santé</p>' in card
+    assert 'title="Droit d&#39;opposition">Droit d&#39;opposition</p>' in card
+    assert "Principe 8" not in card
+    page = client.get(f"/contributions/{contribution.id}").get_data(as_text=True)
+    assert "Principe 8 · Droit d&#39;opposition" in page
+    client.get("/langue/en")
+    english = client.get(_list_url(consultation)).get_data(as_text=True)
+    assert ">My health space</p>" in english and ">Right to object</p>" in english
