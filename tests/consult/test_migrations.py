@@ -31,27 +31,21 @@ def test_migrations_match_models(database_url):
         engine.dispose()
 
 
-def test_fulltext_objects_match_models(database_url, tmp_path):
+def test_fulltext_objects_match_models(request, database_url, tmp_path):
     """The search objects Alembic does not compare (FTS5 table and triggers; tsvector column, index, config)."""
     upgrade(database_url)
     migrated = make_engine(database_url)
-    created_url = f"sqlite:///{tmp_path / 'created.db'}" if migrated.dialect.name == "sqlite" else None
     try:
         with migrated.connect() as connection:
             from_migrations = _fulltext_objects(connection)
-        if created_url is None:  # PostgreSQL: rebuild the same database from the models
-            SQLModel.metadata.drop_all(migrated)
-            with migrated.begin() as connection:
-                connection.exec_driver_sql("DROP TABLE alembic_version")
-                connection.exec_driver_sql("DROP TEXT SEARCH CONFIGURATION consult_french")
-            created = migrated
-        else:
-            created = make_engine(created_url)
-        SQLModel.metadata.create_all(created)
+        if migrated.dialect.name == "sqlite":
+            created = make_engine(f"sqlite:///{tmp_path / 'created.db'}")
+            SQLModel.metadata.create_all(created)
+        else:  # the session's template database is built by SQLModel.metadata.create_all
+            created = make_engine(database_url.rsplit("/", 1)[0] + "/" + request.getfixturevalue("schema_template"))
         with created.connect() as connection:
             from_models = _fulltext_objects(connection)
-        if created is not migrated:
-            created.dispose()
+        created.dispose()
     finally:
         migrated.dispose()
     assert from_migrations, "no full-text objects found"

@@ -10,7 +10,8 @@ from sqlalchemy import text
 
 from consult.contributions import search, services
 from consult.contributions.listing import RELEVANCE, ListFilters, list_contributions
-from consult.models import ContributionStatus, ModerationMode
+from consult.models import ModerationMode, Role
+from consult.moderation import services as moderation
 from tests.consult.api_support import ApiClient
 from tests.consult.contribution_factories import add_contribution
 
@@ -109,14 +110,19 @@ def test_index_follows_insert_edit_withdrawal_moderation_and_delete(session, mak
     session.commit()
     assert _indexed(session, "ordonnances") == [] and _indexed(session, "vaccination") == [submitted.id]
 
-    def moderate(status) -> list[int]:
-        services.moderate_contribution(session=session, contribution=submitted, status=status)
+    moderator = make_user(Role.MODERATOR)
+
+    def moderate(decision, **values) -> list[int]:
+        decision(session=session, moderator=moderator, contribution=submitted, seen_version=submitted.version, **values)
         session.commit()
         return listed("vaccination")
 
-    assert moderate(ContributionStatus.PUBLISHED) == [submitted.id]
-    assert moderate(ContributionStatus.HIDDEN) == []
-    assert moderate(ContributionStatus.PUBLISHED) == [submitted.id]
+    assert moderate(moderation.publish_contribution) == [submitted.id]
+    assert moderate(moderation.hide_contribution) == []
+    assert moderate(moderation.publish_contribution) == [submitted.id]
+    # A moderator rewords the title: the index follows.
+    assert moderate(moderation.edit_title, title="Le carnet de vaccination numérique") == [submitted.id]
+    assert _indexed(session, "numérique") == [submitted.id] and _indexed(session, "idée") == []
     services.withdraw_contribution(session=session, contribution=submitted, consultation=consultation)
     session.commit()
     assert listed("vaccination") == []

@@ -1,7 +1,7 @@
 """short labels of principles and themes
 
 Revision ID: 0de9792e8968
-Revises: 53967cb2ebc3
+Revises: 37331611cd74
 Create Date: 2026-12-02 05:54:42.570835
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '0de9792e8968'
-down_revision: str | Sequence[str] | None = '53967cb2ebc3'
+down_revision: str | Sequence[str] | None = '37331611cd74'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
