@@ -50,6 +50,8 @@ class Ports(Protocol):
 
     def next_to_vote(self, seen: list[int]) -> int | None: ...
 
+    def draft(self, concern: str) -> dict | None: ...
+
 
 @dataclass
 class Turn:
@@ -97,17 +99,20 @@ def _concern(state: dict, concern: str, ports: Ports) -> list[Turn]:
     state["concern"] = concern.strip()
     similar = ports.similar(concern, SIMILAR_SHOWN)
     if not similar:
-        return [Turn(kind="contribute", text=str(NO_SIMILAR)), *start_draft(state)]
+        return [Turn(kind="contribute", text=str(NO_SIMILAR)), *start_draft(state, ports)]
     state["step"] = "similar"
     return [Turn(kind="contribute", text=str(SIMILAR), cards=similar, card_mode="similar", actions=["write"])]
 
 
-def start_draft(state: dict, drafted: dict | None = None) -> list[Turn]:
-    """Open the draft panel with a title and body made from the citizen's own (masked) words."""
+def start_draft(state: dict, ports: Ports) -> list[Turn]:
+    """Open the draft panel with a title and body made from the citizen's own (masked) words.
+
+    The optional LLM may word it better (ports.draft); without it, or when it fails, the words stay theirs.
+    """
     concern = state.get("concern", "")
     if not concern:
         return [Turn(kind="contribute", text=str(NOTHING_TO_DRAFT))]
-    state["draft"] = drafted or draft_from(concern)
+    state["draft"] = ports.draft(concern) or draft_from(concern)
     state["step"] = "draft"
     return [Turn(kind="contribute", text=str(DRAFT))]
 
@@ -135,7 +140,7 @@ def next_vote(state: dict, ports: Ports) -> list[Turn]:
 def on_action(state: dict, action: str, ports: Ports) -> list[Turn]:
     """A button of the conversation: write anyway, next contribution, stop, drop the draft."""
     if action == "write":
-        return start_draft(state)
+        return start_draft(state, ports)
     if action == "vote":
         return next_vote(state, ports) if ports.has_consultation else [Turn(kind="vote", text=str(CHOOSE_CONSULTATION))]
     if action == "next":

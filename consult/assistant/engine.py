@@ -65,6 +65,7 @@ class Reply:
     why: list[str] = field(default_factory=list)  # the words behind a safety decision
     personal_data: list[str] = field(default_factory=list)  # kinds of personal data found (never the data)
     masked: str = ""
+    answer: str = ""  # the knowledge base's part of `text` (after any personal-data warning)
 
     def as_json(self) -> dict:
         return {
@@ -236,6 +237,7 @@ class Assistant:
         return Reply(
             kind="answer",
             text="\n\n".join(texts),
+            answer="\n\n".join(texts),
             sources=sources,
             intent="question",
             confidence=entries[0][1],

@@ -18,6 +18,7 @@ from consult.analysis.routing import next_for_vote
 from consult.analysis.services import similar_contributions
 from consult.assistant import dialogue
 from consult.assistant.engine import Assistant
+from consult.assistant.llm import LLMClient
 from consult.config import PROJECT_ROOT
 from consult.consultations.services import count_participation, get_consultation, list_phases
 from consult.contributions.services import submit_contribution
@@ -194,6 +195,8 @@ class DialoguePorts:
     consultation_id: int | None
     user_id: int | None
     seed: int
+    llm: LLMClient | None = None
+    lang: str = "fr"
 
     @property
     def has_consultation(self) -> bool:
@@ -202,6 +205,9 @@ class DialoguePorts:
     def similar(self, text: str, k: int) -> list[int]:
         hits = similar_contributions(session=self.session, consultation_id=self.consultation_id, text=text, k=k)
         return [contribution.id for contribution, _score in hits]
+
+    def draft(self, concern: str) -> dict | None:
+        return self.llm.draft(concern=concern, lang=self.lang) if self.llm else None
 
     def next_to_vote(self, seen: list[int]) -> int | None:
         return next_for_vote(
@@ -213,10 +219,13 @@ class DialoguePorts:
         )
 
 
-def _ports(session: Session, conversation: AssistantConversation, user: User | None) -> DialoguePorts:
+def _ports(
+    session: Session, conversation: AssistantConversation, user: User | None, config=None, lang: str = "fr"
+) -> DialoguePorts:
     consultation = session.get(Consultation, conversation.consultation_id) if conversation.consultation_id else None
     open_id = consultation.id if consultation is not None and consultation.status() == "open" else None
-    return DialoguePorts(session, open_id, user.id if user else None, seed=conversation.id or 0)
+    llm = LLMClient.from_config(config) if config is not None else None
+    return DialoguePorts(session, open_id, user.id if user else None, seed=conversation.id or 0, llm=llm, lang=lang)
 
 
 def converse(
@@ -230,17 +239,30 @@ def converse(
     consultation = session.get(Consultation, conversation.consultation_id) if conversation.consultation_id else None
     known = consultation_facts(session=session, consultation=consultation) if consultation else None
     reply = engine.reply(text, lang=lang, consultation=known, facts=configured_facts(config))
+    ports = _ports(session, conversation, user, config, lang)
+    if ports.llm is not None and reply.answer and reply.kind in ("answer", "personal_data"):
+        # Only a sourced answer is reworded, from the masked question; warnings and safety replies stay as written.
+        reworded = ports.llm.rephrase(question=reply.masked, answer=reply.answer, lang=lang)
+        reply.text = reply.text.replace(reply.answer, reworded) if reworded else reply.text
     _add(session, conversation, "citizen", reply.kind, reply.masked)
     state = load_state(conversation)
-    turns = dialogue.on_message(state, reply, _ports(session, conversation, user))
+    turns = dialogue.on_message(state, reply, ports)
     _save_state(conversation, state)
     _add_turns(session, conversation, turns)
 
 
-def act(*, session: Session, conversation: AssistantConversation, action: str, user: User | None) -> None:
+def act(
+    *,
+    session: Session,
+    conversation: AssistantConversation,
+    action: str,
+    user: User | None,
+    config=None,
+    lang: str = "fr",
+) -> None:
     """A button of the conversation (write anyway, vote, next, stop, drop the draft)."""
     state = load_state(conversation)
-    turns = dialogue.on_action(state, action, _ports(session, conversation, user))
+    turns = dialogue.on_action(state, action, _ports(session, conversation, user, config, lang))
     _save_state(conversation, state)
     _add_turns(session, conversation, turns)
 

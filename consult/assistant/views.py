@@ -128,7 +128,14 @@ def action():
         abort(400)
     db = get_session()
     conversation = _conversation(create=True)
-    services.act(session=db, conversation=conversation, action=form.action.data, user=g.user)
+    services.act(
+        session=db,
+        conversation=conversation,
+        action=form.action.data,
+        user=g.user,
+        config=current_app.config,
+        lang=str(get_locale()),
+    )
     db.commit()
     return _respond()
 
