@@ -15,12 +15,22 @@ from consult.models import User, utcnow
 # Features that hold data about a user register a section of the export here (name -> builder), so the
 # export always covers every table without this module importing each feature.
 EXPORT_SECTIONS: dict[str, Callable[[Session, User], Any]] = {}
+# Likewise, features holding data that must go with the account register an eraser (RGPD art. 17).
+ERASERS: dict[str, Callable[[Session, User], None]] = {}
 
 
 def export_section(name: str):
     def register(builder: Callable[[Session, User], Any]):
         EXPORT_SECTIONS[name] = builder
         return builder
+
+    return register
+
+
+def erase_section(name: str):
+    def register(eraser: Callable[[Session, User], None]):
+        ERASERS[name] = eraser
+        return eraser
 
     return register
 
@@ -57,6 +67,8 @@ def delete_account(*, session: Session, user: User, password: str) -> None:
     user.deleted_at = utcnow()
     user.session_version += 1
     session.add(user)
+    for eraser in ERASERS.values():
+        eraser(session, user)
 
 
 def anonymous_pseudonym(user: User) -> str:

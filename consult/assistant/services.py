@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
-from consult.account.services import export_section
+from consult.account.services import erase_section, export_section
 from consult.analysis.routing import next_for_vote
 from consult.analysis.services import similar_contributions
 from consult.assistant import dialogue
@@ -360,6 +360,15 @@ def export_conversations(session: Session, user: User) -> list[dict]:
         }
         for conversation in conversations
     ]
+
+
+@erase_section("assistant_conversations")
+def erase_conversations(session: Session, user: User) -> None:
+    """Account deletion erases the person's conversations with the assistant (their messages go with them)."""
+    owned = select(AssistantConversation.id).where(AssistantConversation.user_id == user.id)
+    session.exec(delete(AssistantMessage).where(AssistantMessage.conversation_id.in_(owned)))
+    session.exec(delete(AssistantConversation).where(AssistantConversation.user_id == user.id))
+    session.flush()
 
 
 RETENTION_DAYS_DEFAULT = 90

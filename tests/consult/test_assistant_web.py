@@ -173,3 +173,17 @@ def test_rgpd_export(client, session, make_user, sign_in):
     data = json.loads(client.get("/compte/mes-donnees.json").text)
     assert data["assistant_conversations"][0]["messages"][0]["text"] == "c'est quoi le DMP ?"
     assert export_conversations(session, user)
+
+
+def test_account_deletion_erases_the_persons_conversations(app, client, session, make_user, sign_in):
+    user = sign_in(make_user())
+    say(client, "c'est quoi le DMP ?")
+    other_client = app.test_client()
+    say(other_client, "bonjour")  # an anonymous visitor's conversation stays
+    response = client.post("/compte/suppression", data={"password": PASSWORD})
+    assert response.status_code == 302
+    session.expire_all()
+    remaining = session.exec(select(AssistantConversation)).all()
+    assert [conversation.user_id for conversation in remaining] == [None]
+    assert all(message.conversation_id == remaining[0].id for message in stored(session))
+    assert user.id
