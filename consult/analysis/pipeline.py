@@ -365,6 +365,11 @@ def _opinions(votes, published: set[int], random_state: int):
         "points": points,
         "consensus": consensus,
         "divisive": divisive,
+        # Pol.is's per-statement extremity (how far it sets groups apart): the vote routing boosts it.
+        "extremity": {
+            str(statement): round(float(value), 4)
+            for statement, value in zip(model.statements_, model.extremity_, strict=True)
+        },
     }
     return groups, opinions, len(participants)
 

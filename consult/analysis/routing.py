@@ -6,6 +6,7 @@ import random
 
 from sqlmodel import Session, select
 
+from consult.analysis.results import latest_run
 from consult.models import Contribution, Vote
 from consult.visibility import published_contributions
 from nlp.opinions import polis_priority
@@ -16,8 +17,9 @@ def next_for_vote(
 ) -> int | None:
     """Draw an unseen published contribution with probability proportional to its Pol.is priority.
 
-    New contributions (few votes) and those voted on rather than passed are boosted; a signed-in user's
-    already-voted ones are skipped. Group extremity is left out (0): it needs a fitted opinion model.
+    New contributions (few votes), those voted on rather than passed, and those that set the opinion groups
+    apart (their extremity in the latest successful analysis run; 0 when none, or for newer contributions)
+    are boosted; a signed-in user's already-voted ones are skipped.
     """
     statement = select(
         Contribution.id, Contribution.agree_count, Contribution.disagree_count, Contribution.pass_count
@@ -31,5 +33,8 @@ def next_for_vote(
     if not rows:
         return None
     ids, agree, disagree, passed = zip(*rows, strict=True)
-    weights = polis_priority(agree, disagree, passed).tolist()
+    run = latest_run(session=session, consultation_id=consultation_id)
+    known = (run.opinions or {}).get("extremity") or {} if run is not None else {}
+    extremity = [float(known.get(str(contribution_id), 0.0)) for contribution_id in ids]
+    weights = polis_priority(agree, disagree, passed, extremity).tolist()
     return random.Random(seed).choices(ids, weights=weights, k=1)[0]
