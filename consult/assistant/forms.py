@@ -33,3 +33,12 @@ class DraftForm(FlaskForm):
 class LoginForm(FlaskForm):
     email = EmailField()
     password = PasswordField()
+
+
+class SignupForm(FlaskForm):
+    """The inline sign-up: field names differ from the login form's, both being on the page at once."""
+
+    new_email = EmailField()
+    new_pseudonym = StringField()
+    new_password = PasswordField()
+    consent = BooleanField()

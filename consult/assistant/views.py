@@ -8,9 +8,9 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask_babel import get_locale
 
 from consult.assistant import services
-from consult.assistant.forms import ActionForm, DraftForm, LoginForm, MessageForm, VoteForm
+from consult.assistant.forms import ActionForm, DraftForm, LoginForm, MessageForm, SignupForm, VoteForm
 from consult.auth.access import login_user
-from consult.auth.services import authenticate
+from consult.auth.services import authenticate, register_user
 from consult.consultations.services import list_consultations
 from consult.db import get_session
 from consult.errors import Conflict, ValidationFailed
@@ -46,7 +46,12 @@ def _chosen_consultation():
     return open_ones[0] if len(open_ones) == 1 else None
 
 
-def _context(errors: dict | None = None, draft_form: DraftForm | None = None, show_login: bool = False) -> dict:
+def _context(
+    errors: dict | None = None,
+    draft_form: DraftForm | None = None,
+    show_login: bool = False,
+    signup_form: SignupForm | None = None,
+) -> dict:
     db = get_session()
     conversation = _conversation()
     messages = services.list_messages(session=db, conversation=conversation) if conversation else []
@@ -71,6 +76,7 @@ def _context(errors: dict | None = None, draft_form: DraftForm | None = None, sh
         "errors": errors or {},
         "show_login": show_login,
         "login_form": LoginForm(),
+        "signup_form": signup_form or SignupForm(formdata=None),
         "message_form": MessageForm(),
         "action_form": ActionForm(),
         "vote_form": VoteForm(),
@@ -83,12 +89,15 @@ def _respond(status: int = 200, **context):
         return render_template("assistant/_chat.html", **_context(**context)), status
     if status != 200:
         return render_template("assistant/index.html", **_context(**context)), status
+    if context.get("show_login"):
+        # Without JavaScript too, the page comes back with the sign-in and sign-up panel open.
+        return redirect(url_for("assistant.index", connexion=1, _anchor="assistant-login"), 303)
     return redirect(url_for("assistant.index", _anchor="derniere-reponse"), 303)
 
 
 @bp.get("/")
 def index():
-    return render_template("assistant/index.html", **_context())
+    return render_template("assistant/index.html", **_context(show_login=request.args.get("connexion") == "1"))
 
 
 @bp.post("/message")
@@ -207,7 +216,39 @@ def login():
     user = authenticate(session=db, email=form.email.data or "", password=form.password.data or "")
     if user is None:
         return _respond(200 if htmx else 422, show_login=True, errors={"login": services.BAD_LOGIN})
-    login_user(user)  # a fresh session: put the conversation's token back, then attach it to the account
+    return _signed_in(user, token)
+
+
+@bp.post("/inscription")
+@limiter.limit(lambda: current_app.config["RATE_LIMIT_SIGNUP"], methods=["POST"])
+def signup():
+    """Create an account without leaving the conversation: the same rules as the sign-up page, draft kept."""
+    form = SignupForm()
+    if not form.validate_on_submit():
+        abort(400)
+    db = get_session()
+    token = session.get(services.TOKEN_KEY)
+    try:
+        user = register_user(
+            session=db,
+            email=form.new_email.data or "",
+            pseudonym=form.new_pseudonym.data or "",
+            password=form.new_password.data or "",
+            consent=bool(form.consent.data),
+            min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
+        )
+    except ValidationFailed as exc:
+        db.rollback()
+        errors = {("consent" if name == "consent" else f"new_{name}"): message for name, message in exc.errors.items()}
+        return _respond(200 if htmx else 422, show_login=True, errors=errors, signup_form=form)
+    db.flush()
+    return _signed_in(user, token)
+
+
+def _signed_in(user, token: str | None):
+    """After login or sign-up: a fresh session gets the conversation's token back and the account claims it."""
+    db = get_session()
+    login_user(user)
     g.user = user
     if token:
         session[services.TOKEN_KEY] = token

@@ -187,3 +187,37 @@ def test_account_deletion_erases_the_persons_conversations(app, client, session,
     assert [conversation.user_id for conversation in remaining] == [None]
     assert all(message.conversation_id == remaining[0].id for message in stored(session))
     assert user.id
+
+
+def test_inline_signup_keeps_the_draft(client, session, make_consultation, make_user):
+    consultation, _ = _consultation_with(make_consultation, make_user, session)
+    say(client, "bonjour", consultation=consultation.slug)
+    draft = {"title": "Un titre de brouillon", "body": "Un texte de brouillon gardé pendant l'inscription.", "send": "y"}
+    page = client.post("/assistant/brouillon", data=draft, follow_redirects=True)
+    assert "Créer mon compte et continuer" in page.text
+    signup = {"new_email": "nouvelle@example.fr", "new_pseudonym": "Nouvelle venue", "new_password": "mot-de-passe-42"}
+    # A missing consent re-renders the form with what was typed, and creates nothing.
+    page = client.post("/assistant/inscription", data=signup)
+    assert page.status_code == 422 and "politique de confidentialité pour créer un compte" in page.text
+    assert 'value="nouvelle@example.fr"' in page.text and "Un texte de brouillon gardé" in page.text
+    page = client.post("/assistant/inscription", data={**signup, "consent": "y"})
+    assert page.status_code == 303
+    page = client.get("/assistant/")
+    assert "Un texte de brouillon gardé pendant l&#39;inscription." in page.text
+    session.expire_all()
+    [conversation] = session.exec(select(AssistantConversation)).all()
+    assert conversation.user_id is not None
+    # The draft can now be sent: the same rules as the web form, channel chat.
+    client.post("/assistant/brouillon", data=draft)
+    session.expire_all()
+    assert session.exec(select(Contribution).where(Contribution.author_id == conversation.user_id)).one().channel == (
+        Channel.CHAT
+    )
+
+
+def test_inline_signup_refuses_a_taken_email(client, session, make_user):
+    taken = make_user()
+    say(client, "bonjour")
+    data = {"new_email": taken.email, "new_pseudonym": "Autre pseudo", "new_password": "mot-de-passe-42", "consent": "y"}
+    page = client.post("/assistant/inscription", data=data)
+    assert page.status_code == 422 and "Un compte existe déjà" in page.text
