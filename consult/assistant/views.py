@@ -83,8 +83,19 @@ def _context(
     }
 
 
+PANEL_MESSAGES = 4  # the compact panel shows the last exchange only
+
+
 def _respond(status: int = 200, **context):
-    """The chat component to htmx, else back to the page (its last message anchored)."""
+    """The chat component to htmx (or the compact panel of a consultation page), else back to the page."""
+    if htmx and request.form.get("panel") == "1":
+        full = _context(**context)
+        consultation = full["consultation"]
+        if consultation is not None:
+            last = _last_exchange(full["messages"])
+            return render_template(
+                "assistant/_panel.html", panel_messages=last, panel_consultation=consultation, **full
+            ), status
     if htmx:
         return render_template("assistant/_chat.html", **_context(**context)), status
     if status != 200:
@@ -93,6 +104,12 @@ def _respond(status: int = 200, **context):
         # Without JavaScript too, the page comes back with the sign-in and sign-up panel open.
         return redirect(url_for("assistant.index", connexion=1, _anchor="assistant-login"), 303)
     return redirect(url_for("assistant.index", _anchor="derniere-reponse"), 303)
+
+
+def _last_exchange(messages: list) -> list:
+    """The citizen's last message and the assistant's replies to it."""
+    starts = [i for i, message in enumerate(messages) if message.role == "citizen"]
+    return messages[starts[-1] :][:PANEL_MESSAGES] if starts else []
 
 
 @bp.get("/")

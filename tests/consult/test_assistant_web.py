@@ -221,3 +221,23 @@ def test_inline_signup_refuses_a_taken_email(client, session, make_user):
     data = {"new_email": taken.email, "new_pseudonym": "Autre pseudo", "new_password": "mot-de-passe-42", "consent": "y"}
     page = client.post("/assistant/inscription", data=data)
     assert page.status_code == 422 and "Un compte existe déjà" in page.text
+
+
+def test_consultation_page_has_the_compact_panel(client, make_consultation):
+    consultation = make_consultation()
+    page = client.get(f"/consultations/{consultation.slug}")
+    assert page.status_code == 200 and 'id="assistant-panel"' in page.text
+    assert f'name="consultation" value="{consultation.slug}"' in page.text
+
+
+def test_compact_panel_answers_in_place_with_htmx(client, make_consultation):
+    consultation = make_consultation()
+    data = {"text": "à quoi sert l'INS ?", "consultation": consultation.slug, "panel": "1"}
+    response = client.post("/assistant/message", data=data, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and response.text.lstrip().startswith('<section id="assistant-panel"')
+    assert "identité nationale de santé" in response.text and "esante.gouv.fr" in response.text
+    # Without JavaScript, the same form opens the assistant page on the reply, in the same conversation.
+    response = client.post("/assistant/message", data={**data, "text": "c'est quoi le DMP ?"})
+    assert response.status_code == 303 and response.headers["Location"].startswith("/assistant/")
+    page = client.get("/assistant/")
+    assert "identité nationale de santé" in page.text and "dossier médical partagé" in page.text
