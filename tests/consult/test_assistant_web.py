@@ -192,7 +192,8 @@ def test_account_deletion_erases_the_persons_conversations(app, client, session,
 def test_inline_signup_keeps_the_draft(client, session, make_consultation, make_user):
     consultation, _ = _consultation_with(make_consultation, make_user, session)
     say(client, "bonjour", consultation=consultation.slug)
-    draft = {"title": "Un titre de brouillon", "body": "Un texte de brouillon gardé pendant l'inscription.", "send": "y"}
+    body = "Un texte de brouillon gardé pendant l'inscription."
+    draft = {"title": "Un titre de brouillon", "body": body, "send": "y"}
     page = client.post("/assistant/brouillon", data=draft, follow_redirects=True)
     assert "Créer mon compte et continuer" in page.text
     signup = {"new_email": "nouvelle@example.fr", "new_pseudonym": "Nouvelle venue", "new_password": "mot-de-passe-42"}
@@ -218,7 +219,8 @@ def test_inline_signup_keeps_the_draft(client, session, make_consultation, make_
 def test_inline_signup_refuses_a_taken_email(client, session, make_user):
     taken = make_user()
     say(client, "bonjour")
-    data = {"new_email": taken.email, "new_pseudonym": "Autre pseudo", "new_password": "mot-de-passe-42", "consent": "y"}
+    data = {"new_email": taken.email, "new_pseudonym": "Autre pseudo", "new_password": "mot-de-passe-42"}
+    data["consent"] = "y"
     page = client.post("/assistant/inscription", data=data)
     assert page.status_code == 422 and "Un compte existe déjà" in page.text
 
