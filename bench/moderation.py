@@ -2,6 +2,7 @@
 
     python -m bench.moderation labels [--url URL] [--n 300]   # automatic labels of one new contribution (p50/p95)
     python -m bench.moderation run [--url URL] [--themes 20]  # full analysis run of the 30,000 Grand débat answers
+    python -m bench.moderation queue [--url URL] [--n 40]     # moderation queue and item panel at 100,000 contributions
     (from a worktree add --data /work/shared/data/granddebat-2019-sample)
 
 Both import the Grand débat sample (../shared/data/granddebat-2019-sample, read in place, never copied) into a
@@ -215,21 +216,189 @@ def bench_run(url: str, themes: str, n_voters: int, votes_each: int) -> None:
     print(f"summary: { {k: v for k, v in run.summary.items() if k not in ('principles', 'reference_themes')} }")
 
 
+QUEUE_URL = "sqlite:////tmp/consult-bench-queue.db"
+QUEUE_PAGES = {
+    "queue: to triage (pending, flagged, comments)": "/moderation/",
+    "queue: pending": "/moderation/?state=pending",
+    "queue: flagged": "/moderation/?state=flagged",
+    "queue: published, page 1": "/moderation/?state=published",
+    "queue: published, page 100": "/moderation/?state=published&page=100",
+    "queue: theme T02 + principle P06": "/moderation/?state=published&theme=T02&principle=P06",
+    "queue: personal data detected": "/moderation/?state=published&personal_data=1",
+    "queue: low confidence": "/moderation/?confidence=faible",
+    "queue: htmx fragment": "/moderation/?fragment=queue&state=pending",
+    "journal": "/moderation/journal",
+}
+
+
+def _fill_moderation_data(engine, rng: random.Random) -> None:
+    """Flags, pending comments and automatic labels on top of the participation bench's 100,000 contributions."""
+    from sqlalchemy import text
+
+    from consult.models import AutomaticLabel, Comment, Flag, utcnow
+
+    now = utcnow()
+    with engine.begin() as conn:
+        ids = [row[0] for row in conn.execute(text("SELECT id FROM contribution ORDER BY id"))]
+        published = [row[0] for row in conn.execute(text("SELECT id FROM contribution WHERE status = 'published'"))]
+        users = conn.execute(text("SELECT max(id) FROM " + ('"user"' if engine.dialect.name != "sqlite" else "user")))
+        n_users = users.scalar_one()
+        flags = []
+        for contribution_id in rng.sample(published, 1500):
+            for user_id in rng.sample(range(1, n_users + 1), rng.randint(1, 2)):
+                resolved = now if rng.random() < 0.3 else None
+                flags.append(
+                    {
+                        "user_id": user_id,
+                        "contribution_id": contribution_id,
+                        "reason": "spam",
+                        "details": "",
+                        "created_at": now,
+                        "resolved_at": resolved,
+                    }
+                )
+        comments = [
+            {
+                "contribution_id": rng.choice(published),
+                "author_id": rng.randint(1, n_users),
+                "body": f"Commentaire {n}",
+                "status": "pending" if n % 2 else "published",
+                "created_at": now,
+                "updated_at": now,
+                "flag_count": 0,
+            }
+            for n in range(2000)
+        ]
+        conn.execute(insert(Comment.__table__), comments)
+        comment_ids = [row[0] for row in conn.execute(text("SELECT id FROM comment ORDER BY id"))]
+        conn.execute(insert(Flag.__table__), flags)
+        flags = [
+            {
+                "user_id": rng.randint(1, n_users),
+                "comment_id": comment_id,
+                "reason": "hors_sujet",
+                "details": "",
+                "created_at": now,
+                "resolved_at": None,
+            }
+            for comment_id in rng.sample(comment_ids, 300)
+        ]
+        conn.execute(insert(Flag.__table__), flags)
+        labels = [
+            {
+                "contribution_id": cid,
+                "theme_id": f"T{rng.randint(1, 18):02d}",
+                "theme_score": rng.random(),
+                "theme_words": ["donnée", "dossier"],
+                "confidence": rng.random(),
+                "duplicate_candidates": [],
+                "personal_data": [],
+                "has_personal_data": rng.random() < 0.02,
+                "has_duplicates": rng.random() < 0.03,
+                "model_version": "bench",
+                "labelled_at": now,
+            }
+            for cid in ids
+            if rng.random() < 0.8
+        ]
+        conn.execute(insert(AutomaticLabel.__table__), labels)
+        conn.execute(text("ANALYZE"))
+
+
+def bench_queue(url: str, n: int, votes: int) -> None:
+    """Queue pages and item panels at 100,000 contributions: p50/p95 per page, through the Flask test client."""
+    from sqlalchemy import create_engine, text
+
+    from bench.participation import Sizes, load
+    from consult.models import Role, User
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        try:
+            loaded = conn.execute(text("SELECT count(*) FROM automaticlabel")).scalar_one() > 0
+        except Exception:
+            loaded = False
+    if not loaded:
+        started = time.perf_counter()
+        load(engine, Sizes(contributions=100_000, votes=votes, users=20_000))
+        _fill_moderation_data(engine, random.Random(SEED))
+        print(f"data loaded in {time.perf_counter() - started:.0f} s")
+    engine.dispose()
+    app = make_bench_app(url)
+    from consult.db import get_session
+
+    with app.app_context():
+        session = get_session()
+        moderator = session.exec(select(User).where(User.email == "moderator@bench.invalid")).first()
+        if moderator is None:
+            moderator = User(email="moderator@bench.invalid", pseudonym="Modération banc", role=Role.MODERATOR)
+            session.add(moderator)
+            session.commit()
+        counts = dict(session.exec(text("SELECT status, count(*) FROM contribution GROUP BY status")).all())
+        rng = random.Random(SEED)
+        pending = session.exec(text("SELECT id FROM contribution WHERE status = 'pending'")).scalars().all()
+        flagged = (
+            session.exec(
+                text("SELECT DISTINCT contribution_id FROM flag WHERE resolved_at IS NULL AND contribution_id > 0")
+            )
+            .scalars()
+            .all()
+        )
+        labelled = set(session.exec(text("SELECT contribution_id FROM automaticlabel")).scalars().all())
+        panel_ids = rng.sample(list(pending), n // 2) + rng.sample(list(flagged), n // 2)
+        moderator_id, version = moderator.id, moderator.session_version
+    client = app.test_client()
+    with client.session_transaction() as http:
+        http["user_id"], http["user_version"] = moderator_id, version
+    print(f"contributions by status: {counts}; machine load {os.getloadavg()}")
+
+    def timed(path: str, headers=None) -> float:
+        started = time.perf_counter()
+        response = client.get(path, headers=headers or {})
+        elapsed = (time.perf_counter() - started) * 1000
+        assert response.status_code == 200, (path, response.status_code)
+        return elapsed
+
+    def line(label: str, samples: list[float]) -> None:
+        samples = sorted(samples)
+        p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
+        print(f"{label:<48} n={len(samples):>4}  p50 {statistics.median(samples):7.1f} ms  p95 {p95:7.1f} ms")
+
+    for label, path in QUEUE_PAGES.items():
+        timed(path)  # warm-up: first query plans, templates
+        line(label, [timed(path) for _ in range(n)])
+    unlabelled = [cid for cid in panel_ids if cid not in labelled]
+    if unlabelled:
+        started = time.perf_counter()
+        timed(f"/moderation/contributions/{unlabelled[0]}")
+        print(
+            f"first panel without automatic labels (builds the similarity index): {time.perf_counter() - started:.1f} s"
+        )
+    htmx = {"HX-Request": "true"}
+    line("item panel (htmx), pending + flagged", [timed(f"/moderation/contributions/{cid}", htmx) for cid in panel_ids])
+    line("item panel (full page)", [timed(f"/moderation/contributions/{cid}") for cid in panel_ids[: n // 2]])
+    print(f"machine load after: {os.getloadavg()}")
+
+
 def main(argv: list[str] | None = None) -> None:
     global DATA
     parser = argparse.ArgumentParser(prog="python -m bench.moderation", description=__doc__.split("\n")[0])
-    parser.add_argument("part", choices=["labels", "run"])
+    parser.add_argument("part", choices=["labels", "run", "queue"])
     parser.add_argument("--url", default=DEFAULT_URL, help="bench database (created and filled once)")
     parser.add_argument(
         "--data", type=Path, default=DATA, help="Grand débat sample folder (from a worktree: ../../shared/…)"
     )
-    parser.add_argument("--n", type=int, default=300, help="labels: contributions timed")
+    parser.add_argument("--n", type=int, default=300, help="labels: contributions timed; queue: requests per page")
     parser.add_argument("--themes", default="20", help="run: number of themes or auto")
     parser.add_argument("--voters", type=int, default=2000, help="run: synthetic voters (0: no votes)")
     parser.add_argument("--votes-each", type=int, default=30, help="run: votes per synthetic voter")
+    parser.add_argument("--queue-votes", type=int, default=300_000, help="queue: votes generated")
     args = parser.parse_args(argv)
     DATA = args.data
-    if args.part == "labels":
+    if args.part == "queue":
+        url = QUEUE_URL if args.url == DEFAULT_URL else args.url
+        bench_queue(url, min(args.n, 200), args.queue_votes)
+    elif args.part == "labels":
         bench_labels(args.url, args.n)
     else:
         bench_run(args.url, args.themes, args.voters, args.votes_each)

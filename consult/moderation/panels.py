@@ -159,11 +159,10 @@ def load_contribution_panel(*, session: Session, contribution: Contribution) -> 
 def _similar(
     session: Session, contribution: Contribution, automatic: AutomaticLabel | None
 ) -> list[tuple[Contribution, float]]:
-    """Duplicate candidates stored by the analysis if any, else the similarity index's answer for this text."""
+    """Duplicate candidates stored by the analysis when it has read this text, else the similarity index's answer."""
     if contribution.status == ContributionStatus.DUPLICATE:
         return []
-    stored = [(c["id"], c["score"]) for c in (automatic.duplicate_candidates if automatic else [])][:SIMILAR_SHOWN]
-    if not stored:
+    if automatic is None:
         return similar_contributions(
             session=session,
             consultation_id=contribution.consultation_id,
@@ -171,6 +170,9 @@ def _similar(
             k=SIMILAR_SHOWN,
             exclude_id=contribution.id,
         )
+    stored = [(c["id"], c["score"]) for c in automatic.duplicate_candidates][:SIMILAR_SHOWN]
+    if not stored:
+        return []
     rows = {
         c.id: c
         for c in session.exec(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import case, func, or_
+from sqlalchemy import case, func, or_, union
 from sqlmodel import Session, select
 
 from consult.models import (
@@ -39,6 +39,8 @@ STATES = (
     ContributionStatus.PUBLISHED,
     COMMENTS,
 )
+# Open flags matter on what the public sees or a moderator hid; a withdrawn or refused text is out of the queue.
+REVIEWABLE = (ContributionStatus.PENDING, ContributionStatus.PUBLISHED, ContributionStatus.HIDDEN)
 SORTS = ("priority", "oldest", "newest", "flags", "votes")
 
 
@@ -99,15 +101,6 @@ class QueuePage:
         return max(1, -(-self.total // PAGE_SIZE))
 
 
-def _open_flags_by_contribution():
-    return (
-        select(Flag.contribution_id.label("target_id"), func.count().label("open_flags"))
-        .where(Flag.resolved_at.is_(None), Flag.contribution_id.is_not(None))
-        .group_by(Flag.contribution_id)
-        .subquery()
-    )
-
-
 def _open_flags_by_comment():
     return (
         select(Flag.comment_id.label("target_id"), func.count().label("open_flags"))
@@ -117,73 +110,103 @@ def _open_flags_by_comment():
     )
 
 
-def _contribution_conditions(filters: QueueFilters, flags) -> list:
+def _open_flagged_contributions():
+    # Served by the partial index on open flags: a few rows even when the table holds years of reviewed flags.
+    return select(Flag.contribution_id).where(Flag.resolved_at.is_(None), Flag.contribution_id.is_not(None))
+
+
+def _open_flag_count():
+    """The open flags of the row's contribution (a correlated count, for ordering a small candidate set)."""
+    return (
+        select(func.count())
+        .where(Flag.contribution_id == Contribution.id, Flag.resolved_at.is_(None))
+        .correlate(Contribution)
+        .scalar_subquery()
+    )
+
+
+def _contribution_conditions(filters: QueueFilters) -> list:
+    """Conditions as id sets or indexed columns, never an OR over the whole table: each state stays an index lookup."""
     conditions = []
     if filters.consultation_id:
         conditions.append(Contribution.consultation_id == filters.consultation_id)
     if filters.theme:
         conditions.append(Contribution.theme_id == filters.theme)
+    # EXISTS, not IN: a lookup per candidate row of the state's index, instead of materialising every labelled id.
     if filters.principle:
         conditions.append(
-            Contribution.id.in_(
-                select(ContributionPrinciple.contribution_id).where(
-                    ContributionPrinciple.principle_id == filters.principle
-                )
+            select(ContributionPrinciple.contribution_id)
+            .where(
+                ContributionPrinciple.contribution_id == Contribution.id,
+                ContributionPrinciple.principle_id == filters.principle,
             )
+            .exists()
         )
-    automatic = []
-    if filters.personal_data:
-        automatic.append(AutomaticLabel.has_personal_data.is_(True))
-    if filters.duplicates:
-        automatic.append(AutomaticLabel.has_duplicates.is_(True))
+    # Rare flags (personal data, duplicates) are few ids from their own index: IN. Confidence is a range over most
+    # labels: checked row by row.
+    for wanted, column in (
+        (filters.personal_data, AutomaticLabel.has_personal_data),
+        (filters.duplicates, AutomaticLabel.has_duplicates),
+    ):
+        if wanted:
+            conditions.append(Contribution.id.in_(select(AutomaticLabel.contribution_id).where(column.is_(True))))
     if filters.max_confidence is not None:
-        automatic.append(AutomaticLabel.confidence <= filters.max_confidence)
-    if automatic:
-        conditions.append(Contribution.id.in_(select(AutomaticLabel.contribution_id).where(*automatic)))
+        conditions.append(
+            select(AutomaticLabel.contribution_id)
+            .where(
+                AutomaticLabel.contribution_id == Contribution.id, AutomaticLabel.confidence <= filters.max_confidence
+            )
+            .exists()
+        )
     if filters.flagged or filters.state == "flagged":
-        conditions.append(flags.c.open_flags > 0)
+        conditions.append(Contribution.id.in_(_open_flagged_contributions()))
     if filters.state == TODO:
-        reviewable = Contribution.status.in_([ContributionStatus.PUBLISHED, ContributionStatus.HIDDEN])
-        conditions.append(or_(Contribution.status == ContributionStatus.PENDING, reviewable & (flags.c.open_flags > 0)))
+        pending = select(Contribution.id).where(Contribution.status == ContributionStatus.PENDING)
+        conditions.append(Contribution.id.in_(union(pending, _open_flagged_contributions())))
+        conditions.append(Contribution.status.in_(REVIEWABLE))
     elif filters.state == "flagged":
-        conditions.append(Contribution.status != ContributionStatus.WITHDRAWN)
+        conditions.append(Contribution.status.in_(REVIEWABLE))
     elif filters.state in set(ContributionStatus):
         conditions.append(Contribution.status == filters.state)
     return conditions
 
 
-def _contribution_order(filters: QueueFilters, flags) -> list:
-    open_flags = func.coalesce(flags.c.open_flags, 0)
+def _contribution_order(filters: QueueFilters) -> list:
     orders = {
         "oldest": [Contribution.created_at, Contribution.id],
         "newest": [Contribution.created_at.desc(), Contribution.id.desc()],
-        "flags": [open_flags.desc(), Contribution.created_at, Contribution.id],
+        "flags": [_open_flag_count().desc(), Contribution.created_at, Contribution.id],
         "votes": [Contribution.vote_count.desc(), Contribution.id],
     }
     if filters.sort in orders:
         return orders[filters.sort]
     if filters.state in (TODO, ContributionStatus.PENDING, "flagged"):
         pending_first = case((Contribution.status == ContributionStatus.PENDING, 0), else_=1)
-        return [pending_first, open_flags.desc(), Contribution.created_at, Contribution.id]
+        return [pending_first, _open_flag_count().desc(), Contribution.created_at, Contribution.id]
     return orders["newest"]
 
 
 def _contributions(session: Session, filters: QueueFilters, offset: int, limit: int) -> tuple[list[QueueItem], int]:
-    flags = _open_flags_by_contribution()
-    conditions = _contribution_conditions(filters, flags)
-    base = select(Contribution.id).outerjoin(flags, flags.c.target_id == Contribution.id).where(*conditions)
-    total = session.exec(select(func.count()).select_from(base.subquery())).one()
+    conditions = _contribution_conditions(filters)
+    total = session.exec(select(func.count()).select_from(Contribution).where(*conditions)).one()
     if limit <= 0 or offset >= total:
         return [], total
     statement = (
-        select(Contribution, User.pseudonym, Consultation.title, func.coalesce(flags.c.open_flags, 0))
+        select(Contribution, User.pseudonym, Consultation.title)
         .join(User, User.id == Contribution.author_id)
         .join(Consultation, Consultation.id == Contribution.consultation_id)
-        .outerjoin(flags, flags.c.target_id == Contribution.id)
         .where(*conditions)
-        .order_by(*_contribution_order(filters, flags))
+        .order_by(*_contribution_order(filters))
         .offset(offset)
         .limit(limit)
+    )
+    rows = session.exec(statement).all()
+    open_flags = dict(
+        session.exec(
+            select(Flag.contribution_id, func.count())
+            .where(Flag.contribution_id.in_([c.id for c, _, _ in rows]), Flag.resolved_at.is_(None))
+            .group_by(Flag.contribution_id)
+        ).all()
     )
     items = [
         QueueItem(
@@ -196,12 +219,12 @@ def _contributions(session: Session, filters: QueueFilters, offset: int, limit: 
             author=pseudonym,
             created_at=c.created_at,
             consultation=consultation,
-            open_flags=open_flags,
+            open_flags=open_flags.get(c.id, 0),
             contribution_id=c.id,
             theme_id=c.theme_id,
             vote_count=c.vote_count,
         )
-        for c, pseudonym, consultation, open_flags in session.exec(statement)
+        for c, pseudonym, consultation in rows
     ]
     return items, total
 
@@ -282,23 +305,14 @@ def count_states(*, session: Session, filters: QueueFilters) -> dict[str, int]:
     counts = dict.fromkeys(STATES, 0)
     counts.update(dict(session.exec(statement).all()))
     only = QueueFilters(consultation_id=filters.consultation_id)
-    counts["flagged"] = _contributions(session, replace(only, state="flagged"), 0, 0)[1]
+    counts["flagged"] = _flagged_reviewable(session, only)
     counts[COMMENTS] = _comments(session, only, 0, 0)[1]
-    counts[TODO] = counts[ContributionStatus.PENDING] + _flagged_reviewable(session, only) + counts[COMMENTS]
+    counts[TODO] = _contributions(session, replace(only, state=TODO), 0, 0)[1] + counts[COMMENTS]
     return counts
 
 
 def _flagged_reviewable(session: Session, filters: QueueFilters) -> int:
-    flags = _open_flags_by_contribution()
-    statement = (
-        select(func.count())
-        .select_from(Contribution)
-        .join(flags, flags.c.target_id == Contribution.id)
-        .where(Contribution.status.in_([ContributionStatus.PUBLISHED, ContributionStatus.HIDDEN]))
-    )
-    if filters.consultation_id:
-        statement = statement.where(Contribution.consultation_id == filters.consultation_id)
-    return session.exec(statement).one()
+    return _contributions(session, replace(filters, state="flagged"), 0, 0)[1]
 
 
 def _excerpt(text: str) -> str:
