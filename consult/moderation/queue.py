@@ -40,7 +40,7 @@ STATES = (
     COMMENTS,
 )
 # Open flags matter on what the public sees or a moderator hid; a withdrawn or refused text is out of the queue.
-REVIEWABLE = (ContributionStatus.PENDING, ContributionStatus.PUBLISHED, ContributionStatus.HIDDEN)
+FLAG_REVIEWABLE = (ContributionStatus.PUBLISHED, ContributionStatus.HIDDEN)
 SORTS = ("priority", "oldest", "newest", "flags", "votes")
 
 
@@ -111,17 +111,20 @@ def _open_flags_by_comment():
 
 
 def _open_flagged_contributions():
-    # Served by the partial index on open flags: a few rows even when the table holds years of reviewed flags.
-    return select(Flag.contribution_id).where(Flag.resolved_at.is_(None), Flag.contribution_id.is_not(None))
-
-
-def _open_flag_count():
-    """The open flags of the row's contribution (a correlated count, for ordering a small candidate set)."""
+    """Ids of the published or hidden contributions with open flags (served by the partial index on open flags)."""
     return (
-        select(func.count())
-        .where(Flag.contribution_id == Contribution.id, Flag.resolved_at.is_(None))
-        .correlate(Contribution)
-        .scalar_subquery()
+        select(Flag.contribution_id)
+        .join(Contribution, Contribution.id == Flag.contribution_id)
+        .where(Flag.resolved_at.is_(None), Contribution.status.in_(FLAG_REVIEWABLE))
+    )
+
+
+def _open_flags_by_contribution():
+    return (
+        select(Flag.contribution_id.label("target_id"), func.count().label("open_flags"))
+        .where(Flag.resolved_at.is_(None), Flag.contribution_id.is_not(None))
+        .group_by(Flag.contribution_id)
+        .subquery()
     )
 
 
@@ -158,32 +161,33 @@ def _contribution_conditions(filters: QueueFilters) -> list:
             )
             .exists()
         )
-    if filters.flagged or filters.state == "flagged":
-        conditions.append(Contribution.id.in_(_open_flagged_contributions()))
+    # The states to triage are small id sets (pending, flagged) probed by primary key; a status condition beside
+    # them would make the planner scan every reviewable contribution instead.
     if filters.state == TODO:
         pending = select(Contribution.id).where(Contribution.status == ContributionStatus.PENDING)
         conditions.append(Contribution.id.in_(union(pending, _open_flagged_contributions())))
-        conditions.append(Contribution.status.in_(REVIEWABLE))
-    elif filters.state == "flagged":
-        conditions.append(Contribution.status.in_(REVIEWABLE))
-    elif filters.state in set(ContributionStatus):
+    elif filters.state == "flagged" or filters.flagged:
+        conditions.append(Contribution.id.in_(_open_flagged_contributions()))
+    if filters.state in set(ContributionStatus):
         conditions.append(Contribution.status == filters.state)
     return conditions
 
 
-def _contribution_order(filters: QueueFilters) -> list:
+def _contribution_order(filters: QueueFilters, flags) -> tuple[list, bool]:
+    """The ORDER BY, and whether it uses `flags` (open flags per contribution, a small grouped set to outer-join)."""
+    open_flags = func.coalesce(flags.c.open_flags, 0)
     orders = {
         "oldest": [Contribution.created_at, Contribution.id],
         "newest": [Contribution.created_at.desc(), Contribution.id.desc()],
-        "flags": [_open_flag_count().desc(), Contribution.created_at, Contribution.id],
+        "flags": [open_flags.desc(), Contribution.created_at, Contribution.id],
         "votes": [Contribution.vote_count.desc(), Contribution.id],
     }
     if filters.sort in orders:
-        return orders[filters.sort]
+        return orders[filters.sort], filters.sort == "flags"
     if filters.state in (TODO, ContributionStatus.PENDING, "flagged"):
         pending_first = case((Contribution.status == ContributionStatus.PENDING, 0), else_=1)
-        return [pending_first, _open_flag_count().desc(), Contribution.created_at, Contribution.id]
-    return orders["newest"]
+        return [pending_first, open_flags.desc(), Contribution.created_at, Contribution.id], True
+    return orders["newest"], False
 
 
 def _contributions(session: Session, filters: QueueFilters, offset: int, limit: int) -> tuple[list[QueueItem], int]:
@@ -191,15 +195,19 @@ def _contributions(session: Session, filters: QueueFilters, offset: int, limit: 
     total = session.exec(select(func.count()).select_from(Contribution).where(*conditions)).one()
     if limit <= 0 or offset >= total:
         return [], total
+    flags = _open_flags_by_contribution()
+    order, uses_flags = _contribution_order(filters, flags)
     statement = (
         select(Contribution, User.pseudonym, Consultation.title)
         .join(User, User.id == Contribution.author_id)
         .join(Consultation, Consultation.id == Contribution.consultation_id)
         .where(*conditions)
-        .order_by(*_contribution_order(filters))
+        .order_by(*order)
         .offset(offset)
         .limit(limit)
     )
+    if uses_flags:
+        statement = statement.outerjoin(flags, flags.c.target_id == Contribution.id)
     rows = session.exec(statement).all()
     open_flags = dict(
         session.exec(
