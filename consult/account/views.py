@@ -2,7 +2,7 @@
 
 import json
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, url_for
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
@@ -11,6 +11,7 @@ from consult.account import services
 from consult.auth.access import login_required, logout_user
 from consult.db import get_session
 from consult.errors import ValidationFailed
+from consult.extensions import limiter
 
 bp = Blueprint("account", __name__, url_prefix="/compte")
 
@@ -42,6 +43,7 @@ def my_data():
 
 @bp.post("/suppression")
 @login_required
+@limiter.limit(lambda: current_app.config["RATE_LIMIT_LOGIN"], methods=["POST"])  # it checks a password
 def delete():
     form = DeleteForm()
     errors: dict = {}

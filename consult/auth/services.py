@@ -104,6 +104,12 @@ def authenticate(*, session: Session, email: str, password: str, refuse_demo: bo
     return user
 
 
+def end_sessions(*, session: Session, user: User) -> None:
+    """Invalidate every session of `user` (all browsers and any copied cookie): they carry the old version."""
+    user.session_version += 1
+    session.add(user)
+
+
 def is_demo_account(user: User) -> bool:
     return (user.email or "").endswith("@" + DEMO_EMAIL_DOMAIN)
 
@@ -123,5 +129,4 @@ def change_password(*, session: Session, user: User, current: str, new: str, min
     if errors:
         raise ValidationFailed(errors)
     user.password_hash = hash_password(new)
-    user.session_version += 1
-    session.add(user)
+    end_sessions(session=session, user=user)

@@ -71,6 +71,11 @@ def login():
 
 @bp.post("/deconnexion")
 def logout():
+    if g.user is not None:
+        # The cookie is signed, not stored: ending the session means making every copy of it invalid.
+        session = get_session()
+        services.end_sessions(session=session, user=g.user)
+        session.commit()
     logout_user()
     flash(_("Vous êtes déconnecté."), "info")
     return redirect(url_for("pages.index"))

@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from consult.account.services import export_section
+from consult.analysis.services import find_personal_data
 from consult.comments.services import change_status
 from consult.errors import ValidationFailed
 from consult.i18n import lazy_gettext as _l
@@ -118,6 +119,12 @@ def _clean(reason: str, details: str) -> tuple[str, str]:
             "Votre précision fait %(length)d caractères : raccourcissez-la à %(max)s caractères au plus.",
             length=len(details),
             max="1 000",
+        )
+    elif details and (found := find_personal_data(details)):
+        # Only moderators read it, but a health detail about someone has no place in a report either.
+        errors["details"] = _l(
+            "Votre précision semble contenir des données personnelles (%(kinds)s) : reformulez-la sans elles.",
+            kinds=", ".join(sorted(str(k) for k in found.kinds)),
         )
     if errors:
         raise ValidationFailed(errors)

@@ -276,3 +276,14 @@ def test_no_flag_button_for_the_author_or_unpublished(app, make_user, make_contr
         assert "Signaler" not in render_template("flags/_flag_button.html", contribution=own, current_user=author)
         assert "Signaler" not in render_template("flags/_flag_button.html", contribution=pending)
         assert "Signaler" in render_template("flags/_flag_button.html", contribution=own)
+
+
+def test_details_with_personal_data_are_refused(client, session, reporter, contribution):
+    """Issue 10, defect 10: flag details are screened like comments (and limited in length)."""
+    details = "L'auteur est mon voisin, joignable au 06 12 34 56 78."
+    response = flag(client, f"/contributions/{contribution.id}/signaler", "autre", details)
+    assert response.status_code == 422
+    html = text(response)
+    assert "données personnelles" in html and details in html  # the text is kept for the reporter to rewrite
+    assert session.exec(select(Flag)).all() == []
+    assert flag(client, f"/contributions/{contribution.id}/signaler", "autre", "x" * 1001).status_code == 422
