@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
 import resource
 import subprocess
@@ -13,7 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "granddebat-2019-sample"
+# ../shared next to the checkout; CONSULT_SHARED points elsewhere (e.g. from a git worktree).
+SHARED = Path(os.environ.get("CONSULT_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+DATA = SHARED / "data" / "granddebat-2019-sample"
 
 
 def run_analyze(path: Path, workdir: Path, themes: str) -> dict:

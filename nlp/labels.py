@@ -14,7 +14,9 @@ from .text import normalize
 # Words of letters (hyphens inside); apostrophes split elisions ("l'environnement" gives "l", "environnement").
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 MAX_GAP = 3  # function words allowed between two content words of a term ("transports en commun")
-MAX_TEXTS = 200  # texts read per term: enough to find the usual wording
+MAX_TEXTS = 100  # texts read per term: enough to find the usual wording
+# A phrase never spans punctuation ("santé, éducation" or a multiple-choice "commun | vélo" are two things).
+_BREAK = re.compile(r"[^\w\s'-]")
 NO_LABEL = "(sans mot distinctif)"
 
 
@@ -34,8 +36,11 @@ def lookup(word: str) -> str | None:
 
 @functools.lru_cache(maxsize=10_000)
 def is_verb(lemma: str) -> bool:
-    """Whether `lemma` is a verb: its first person plural future ("développerons", "prendrons") leads to it."""
-    return any(lookup(stem + "ons") == lemma for stem in (lemma, lemma[:-1]) if lemma.endswith(("er", "ir", "re")))
+    """Whether `lemma` is a verb: a conjugated form built on it ("développerons", "prendrons", "payez") leads to it."""
+    if not lemma.endswith(("er", "ir", "re")):
+        return False
+    forms = (lemma + "ons", lemma[:-1] + "ons", lemma[:-2] + "ez", lemma[:-2] + "issons")
+    return any(lookup(form) == lemma for form in forms)
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -49,21 +54,25 @@ def _matches(word: str, lemma: str) -> bool:
     return len(lemma) >= 4 and word.startswith(lemma[:-1]) and len(word) <= len(lemma) + 3
 
 
-def _words(text: str) -> list[tuple[str, int, int]]:
+def words(text: str) -> list[tuple[str, int, int]]:
+    """(lower-case word, start, end) of each word of `text`."""
     return [(m.group().lower(), m.start(), m.end()) for m in _WORD.finditer(text)]
 
 
-def surface_forms(term: str, texts: Sequence[str]) -> Counter:
-    """Count, case kept, the spans of `texts` that spell the lemma `term` (function words allowed between)."""
+def surface_forms(term: str, texts: Sequence[str | tuple[str, list]]) -> Counter:
+    """Count, case kept, the spans of `texts` that spell the lemma `term` (function words allowed between).
+
+    `texts` may hold (text, words(text)) pairs, so that a text read for several terms is split once.
+    """
     lemmas = term.split()
     found: Counter = Counter()
-    for text in texts:
-        words = _words(text)
-        for i, (word, start, _end) in enumerate(words):
+    for item in texts:
+        text, tokens = (item, words(item)) if isinstance(item, str) else item
+        for i, (word, start, _end) in enumerate(tokens):
             if not _matches(word, lemmas[0]):
                 continue
-            end, j = _extend(words, i, lemmas[1:])
-            if end is not None:
+            end, _ = _extend(tokens, i, lemmas[1:])
+            if end is not None and not _BREAK.search(text, start, end):
                 found[text[start:end]] += 1
     return found
 

@@ -20,7 +20,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from .labels import MAX_TEXTS, NO_LABEL, label_terms
+from .labels import MAX_TEXTS, NO_LABEL, label_terms, words
 from .taxonomy import Taxonomy
 from .text import LEMMA_TOKEN, lemma_strings, resolve_mode
 from .text import normalize as normalize_text
@@ -425,7 +425,7 @@ class _Quotes:
         self.texts = None if texts is None else list(texts)
         self.by_term = presence.tocsc() if texts is not None else None
         self.column = {str(term): i for i, term in enumerate(vocabulary)} if texts is not None else {}
-        self.cache: dict[int, str] = {}
+        self.cache: dict[int, tuple[str, list]] = {}
 
     def label(self, terms, members, taken) -> tuple[str, list[str]]:
         """(label, keywords) of a group of texts (`members`, a boolean mask) from its ranked lemma terms."""
@@ -440,9 +440,10 @@ class _Quotes:
 
         return label_terms(terms, texts_with, taken=taken)
 
-    def _text(self, i: int) -> str:
+    def _text(self, i: int) -> tuple[str, list]:
         if i not in self.cache:
-            self.cache[i] = normalize_text(self.texts[i])
+            text = normalize_text(self.texts[i])
+            self.cache[i] = (text, words(text))
         return self.cache[i]
 
 
