@@ -163,7 +163,11 @@ def main() -> int:
     args.results.parent.mkdir(parents=True, exist_ok=True)
     methods = ["baseline NMF", "baseline k-means"] + [json.dumps(c) for c in configs()]
     with args.results.open("a", encoding="utf-8") as out:
-        for name, seed in itertools.product(names, range(args.seeds)):
+        # Seeds outermost: an interrupted run still covers every data set; automatic k (slow) comes last.
+        passes = [(seed, name, auto) for auto in (False, True) for seed in range(args.seeds) for name in names]
+        for seed, name, auto in passes:
+            if auto and args.no_auto:
+                continue
             corpus_name, column, n_labels = DATASETS[name]
             corpus = corpora[corpus_name]
             rows = draw(corpus, column, n_labels, seed)
@@ -173,7 +177,7 @@ def main() -> int:
             texts = [corpus.texts[i] for i in rows]
             labels = [corpus.columns[column][i] for i in rows]
             k_true = len(set(labels))
-            runs = [(m, k_true) for m in methods] + ([] if args.no_auto else [(DEFAULTS, "auto")])
+            runs = [(DEFAULTS, "auto")] if auto else [(m, k_true) for m in methods]
             for method, k in runs:
                 key = (name, seed, method, str(k))
                 if key in done:
