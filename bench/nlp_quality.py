@@ -237,7 +237,8 @@ def report(records, methods) -> None:
             return "–"
         return f"{median:.3f} [{min(values):.3f}, {max(values):.3f}]"
 
-    print("\n### NMI at k = number of labels: median [min, max] over seeds\n")
+    seeds = sorted({r["seed"] for r in records if r["k"] != "auto"})
+    print(f"\n### NMI at k = number of labels: median [min, max] over seeds {seeds}\n")
     print(
         "| data set | texts | k | baseline NMF | baseline k-means | ThemeModel, chosen on the other corpus | "
         "chosen configuration | gain over NMF | every text assigned, k themes |"

@@ -27,6 +27,7 @@ from .text import normalize as normalize_text
 
 UNASSIGNED = -1  # kept for callers: fit now gives every text a theme (see `other_theme`)
 OTHER_LABEL = "autres"
+LABEL_NGRAMS = (1, 2)  # label candidates: single lemmas and pairs
 AUTO_K_GRID = (4, 5, 6, 8, 10, 12, 15, 20, 25, 30)
 IDEA_SAMPLE = 800
 # Kept in the features (answers to "what should be done?" say "il faut", which tells questions apart)
@@ -56,7 +57,7 @@ class ThemeSummary:
 
 
 class ThemeModel(BaseEstimator):
-    """Discover themes (KL-NMF on TF-IDF of lemma uni+bigrams, refined by spherical k-means) and ideas (k-means).
+    """Discover themes (KL-NMF on TF-IDF of lemmas, refined by spherical k-means) and ideas (k-means).
 
     Every text gets a theme, and exactly `n_themes` themes are made (fewer only with fewer usable texts).
     Labels and keywords are phrases of the texts as written (``"violences conjugales"``).
@@ -92,7 +93,7 @@ class ThemeModel(BaseEstimator):
         n_terms=8,
         max_features=20_000,
         min_df=2,
-        ngram_range=(1, 2),
+        ngram_range=(1, 1),
         refine=True,
         other_theme=False,
         taxonomy: Taxonomy | None = None,
@@ -127,17 +128,16 @@ class ThemeModel(BaseEstimator):
         if not docs:
             raise ValueError("ThemeModel needs at least one text")
         self.n_docs_ = len(docs)
-        self.vectorizer_ = TfidfVectorizer(
-            ngram_range=tuple(self.ngram_range),
-            min_df=self.min_df if len(docs) >= 200 else 1,
-            max_df=0.5 if len(docs) >= 200 else 1.0,
-            max_features=self.max_features,
-            sublinear_tf=True,
-            dtype=np.float32,
-            token_pattern=LEMMA_TOKEN,
-        )
+        self.vectorizer_ = self._vectorizer(self.ngram_range, len(docs))
         tfidf = self.vectorizer_.fit_transform(docs)
-        self.terms_ = self.vectorizer_.get_feature_names_out()
+        # Labels and reference themes read uni+bigrams ("violences conjugales") even when the themes are
+        # found on single words.
+        if tuple(self.ngram_range) == LABEL_NGRAMS:
+            self.label_vectorizer_, label_tfidf = self.vectorizer_, tfidf
+        else:
+            self.label_vectorizer_ = self._vectorizer(LABEL_NGRAMS, len(docs))
+            label_tfidf = self.label_vectorizer_.fit_transform(docs)
+        self.terms_ = self.label_vectorizer_.get_feature_names_out()
         has_words = tfidf.getnnz(axis=1) > 0
         n_usable = int(has_words.sum())
         if n_usable < 2:
@@ -179,7 +179,7 @@ class ThemeModel(BaseEstimator):
         share = np.divide(weights.max(axis=1), totals, out=np.zeros(len(docs)), where=totals > 0)
         self.scores_ = np.where(has_words, share, 0.0)
 
-        presence = (tfidf > 0).astype(np.float32).tocsr()
+        presence = (label_tfidf > 0).astype(np.float32).tocsr()
         n_themes = len(order) + int(self.other_theme)
         profiles = _class_tfidf(presence, self.assignments_, n_themes)
         references = self._reference_scores(profiles)
@@ -212,6 +212,17 @@ class ThemeModel(BaseEstimator):
             self._fit_ideas(tfidf, presence, embeddings, seed, texts)
         return self
 
+    def _vectorizer(self, ngram_range, n_docs) -> TfidfVectorizer:
+        return TfidfVectorizer(
+            ngram_range=tuple(ngram_range),
+            min_df=self.min_df if n_docs >= 200 else 1,
+            max_df=0.5 if n_docs >= 200 else 1.0,
+            max_features=self.max_features,
+            sublinear_tf=True,
+            dtype=np.float32,
+            token_pattern=LEMMA_TOKEN,
+        )
+
     def _fit_nmf(self, tfidf, seed):
         # KL divergence beats the Frobenius loss on short answers (measured in bench/nlp_themes.py);
         # tol=1e-3 stops after ~40 iterations instead of ~100 for the same NMI.
@@ -240,7 +251,7 @@ class ThemeModel(BaseEstimator):
         lexicons = [" ".join([t.label_fr, t.description_fr, *t.keywords_fr]) for t in self.taxonomy.themes]
         # Same lemmatizer as the documents, so that both land on the same vocabulary.
         mode = resolve_mode(self.n_docs_, self.lemma_mode)
-        reference = self.vectorizer_.transform(lemma_strings(lexicons, mode=mode))
+        reference = self.label_vectorizer_.transform(lemma_strings(lexicons, mode=mode))
         out = []
         for row in profiles:
             top = np.argsort(-row)[:30]
