@@ -151,6 +151,7 @@ class FoundSpan:
     end: int
     kind: str  # nlp type, or "manual" for a passage a moderator chose
     text: str
+    sensitive: bool = False  # special category (RGPD art. 9: health)
 
     @property
     def label(self) -> str:
@@ -162,7 +163,7 @@ MANUAL_PLACEHOLDER = "[masqué]"
 
 def personal_data_spans(text: str) -> list[FoundSpan]:
     """The personal-data spans of `text` as the detector finds them (deterministic: same text, same spans)."""
-    return [FoundSpan(s.start, s.end, s.type, s.text) for s in detect(text)]
+    return [FoundSpan(s.start, s.end, s.type, s.text, s.sensitive) for s in detect(text)]
 
 
 def mask_spans(text: str, spans: list[FoundSpan]) -> str:

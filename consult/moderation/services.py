@@ -23,6 +23,7 @@ from consult.analysis.services import FoundSpan, find_personal_data, mask_spans,
 from consult.contributions.services import TITLE_MAX, TITLE_MIN
 from consult.errors import Conflict, ValidationFailed
 from consult.models import (
+    AutomaticLabel,
     Comment,
     CommentStatus,
     Contribution,
@@ -292,6 +293,7 @@ def redact_contribution(
                 purge_after=contribution.updated_at + timedelta(days=retention_days),
             )
         )
+    _refresh_personal_data_label(session, contribution)
     # The event says what kind of data was masked where, never the data itself.
     record_event(
         session=session,
@@ -302,6 +304,20 @@ def redact_contribution(
         after={"masked": len(chosen), "kinds": sorted({f"{field}:{span.kind}" for field, span in chosen})},
     )
     return len(chosen)
+
+
+def _refresh_personal_data_label(session: Session, contribution: Contribution) -> None:
+    """The automatic label's spans pointed into the text before masking: read the masked text again."""
+    label = session.get(AutomaticLabel, contribution.id)
+    if label is None:
+        return
+    label.personal_data = [
+        {"field": field, "start": span.start, "end": span.end, "type": span.kind, "sensitive": span.sensitive}
+        for _key, field, span in redaction_candidates(contribution)
+    ]
+    label.has_personal_data = bool(label.personal_data)
+    session.add(label)
+    session.flush()
 
 
 def redaction_candidates(contribution: Contribution) -> list[tuple[str, str, FoundSpan]]:

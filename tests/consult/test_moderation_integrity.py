@@ -273,3 +273,15 @@ def test_a_purge_name_is_registered_once():
     assert "originaux des textes masqués par la modération" in PURGES
     with pytest.raises(ValueError):
         register_purge("originaux des textes masqués par la modération", lambda **_: 0)
+
+
+def test_redaction_refreshes_the_automatic_personal_data_label(client, session, moderator, with_phone):
+    from consult.models import AutomaticLabel
+
+    spans = [{"field": "body", "start": 0, "end": 3, "type": "phone", "sensitive": False}]
+    session.add(AutomaticLabel(contribution_id=with_phone.id, personal_data=spans, has_personal_data=True))
+    session.commit()
+    assert post(client, with_phone.id, "masquer-donnees", with_phone.version, spans="all").status_code == 303
+    session.expire_all()
+    label = session.get(AutomaticLabel, with_phone.id)
+    assert label.has_personal_data is False and label.personal_data == []
