@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
@@ -22,6 +21,7 @@ from sqlmodel import Session, select
 from consult.analysis.services import FoundSpan, find_personal_data, mask_spans, personal_data_spans
 from consult.contributions.services import TITLE_MAX, TITLE_MIN
 from consult.errors import Conflict, ValidationFailed
+from consult.i18n import lazy_gettext as _l
 from consult.models import (
     AutomaticLabel,
     Comment,
