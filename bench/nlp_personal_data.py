@@ -1,19 +1,29 @@
-"""Personal-data detection on Grand débat answers with generated identifiers inserted: recall, precision, speed."""
+"""Personal-data detection: recall on generated items inserted in real answers, false alarms on real text, speed.
+
+    .venv/bin/python bench/nlp_personal_data.py [--shared ../shared] [--parts recall,real,speed]
+
+False alarms on real text: the share of real answers flagged as holding a person's name, on the Grand débat sample
+split in two halves by a hash of the answer id ("dev": the rules of config/personal_data.yaml were chosen reading its
+flags; "held-out") and on the République numérique contributions, with the detected spans listed for labelling.
+"""
 
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
+import os
 import random
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
+from nlp import personal_data
 from nlp.personal_data import detect_many, nir_key
 from nlp.text import fold
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "granddebat-2019-sample"
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 
 # Generated for this benchmark: common French first and last names plus names of families from
 # overseas France, the Maghreb, West Africa, Portugal, Vietnam, Brittany, Corsica, Alsace.
@@ -135,11 +145,6 @@ MONTHS = [
 STRUCTURED = ("email", "phone", "nir", "iban")
 
 
-def load(path: Path) -> list[str]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return [row["text"] for row in csv.DictReader(handle)]
-
-
 def group(value: str, size: int, sep: str = " ") -> str:
     return sep.join(value[i : i + size] for i in range(0, len(value), size))
 
@@ -253,12 +258,19 @@ SPECS = [
             "Cordialement, {}",
             "J'en ai parlé avec {} hier.",
             "Mon voisin {} est d'accord.",
-            "Comme le dit {}, il faut agir.",
         ],
+    ),
+    # A relative or a neighbour named by a first name alone: private (the model misses most of these).
+    (
+        "person",
+        lambda rng: rng.choice(FIRST),
+        ["Ma fille {} est inquiète.", "mon fils {} a 12 ans", "Ma voisine, {}, vit seule.", "ma femme {} travaille"],
     ),
     ("birth_date", make_birth_date, ["Je suis né le {}.", "née le {}, je suis retraitée.", "Date de naissance : {}"]),
     ("health", lambda rng: rng.choice(HEALTH), ["Personnellement, {}.", "{} et je paie cher.", "Depuis dix ans {}."]),
 ]
+# Citing someone is not disclosing a private person's data (config/personal_data.yaml): measured apart.
+CITED = ("person", make_name, ["Comme le dit {}, il faut agir.", "Selon {}, c'est possible.", "le livre de {}"])
 
 
 def insert(text: str, sentence: str, rng: random.Random) -> tuple[str, int]:
@@ -310,22 +322,42 @@ def evaluate(texts, gold, predictions):
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--per-type", type=int, default=250, help="texts with an inserted item, per type")
-    parser.add_argument("--negatives", type=int, default=3000, help="untouched answers checked for false positives")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--per-type", type=int, default=250, help="texts with an inserted item, per template set")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--shared", type=Path, default=SHARED, help="the shared/ folder holding data/")
+    parser.add_argument("--parts", default="recall,real,speed")
     args = parser.parse_args()
-    path = DATA / "responses_sample.csv"
+    path = args.shared / "data" / "granddebat-2019-sample" / "responses_sample.csv"
     if not path.exists():
         print(f"no data at {path}: nothing to measure", file=sys.stderr)
         return 0
-    texts = load(path)
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    rows = load_rows(path)
+    texts = [text for _, text in rows]
+    parts = set(args.parts.split(","))
+    if "recall" in parts:
+        recall(texts, args)
+    if "real" in parts:
+        real_text(rows, args.shared / "data" / "republique-numerique-2015" / "contributions.csv")
+    if "speed" in parts:
+        speed(texts)
+    return 0
+
+
+def load_rows(path: Path) -> list[tuple[str, str]]:
+    csv.field_size_limit(10**9)
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [(row["id"], row["text"]) for row in csv.DictReader(handle)]
+
+
+def recall(texts: list[str], args) -> None:
     rng = random.Random(args.seed)
-    inserted, gold, picks = build(texts, args.per_type, rng)
+    inserted, gold, _ = build(texts, args.per_type, rng)
     predictions = detect_many(inserted)
     found, total, tp, fp, false_positives = evaluate(inserted, gold, predictions)
     print(f"evaluation set: {len(inserted)} answers, one generated item inserted in each")
-    for kind, _, _ in SPECS:
+    for kind in dict.fromkeys(kind for kind, _, _ in SPECS):
         print(f"  recall {kind:<11} {found[kind] / total[kind]:.3f}  ({found[kind]}/{total[kind]})")
     structured = sum(found[k] for k in STRUCTURED) / sum(total[k] for k in STRUCTURED)
     print(f"  recall structured identifiers (email, phone, nir, iban): {structured:.3f}")
@@ -335,28 +367,63 @@ def main() -> int:
     )
     for kind, surface, context in false_positives[:25]:
         print(f"    not inserted: {kind:<9} {surface!r:<32} …{context!r}")
-
-    used = set(picks)
-    negatives = [t for i, t in enumerate(texts) if i not in used][: args.negatives]
-    spans = detect_many(negatives)
-    flagged = Counter(s.type for row in spans for s in row)
-    n_flagged = sum(1 for row in spans if row)
-    print(
-        f"untouched answers: {len(negatives)}; {n_flagged} with a detection "
-        f"({n_flagged / len(negatives):.2%}); by type {dict(flagged)}"
+    cited, cited_gold = [], []
+    for text in rng.sample(texts, args.per_type):
+        value, template = make_name(rng), rng.choice(CITED[2])
+        new_text, offset = insert(text, template.format(value), rng)
+        cited.append(new_text)
+        cited_gold.append(offset + template.index("{}"))
+    flagged = sum(
+        any(s.type == "person" and s.start <= start < s.end for s in spans)
+        for start, spans in zip(cited_gold, detect_many(cited), strict=True)
     )
-    for row in [r for r in spans if r][:30]:
-        print("    " + "; ".join(f"{s.type}: {s.text!r}" for s in row))
+    print(f"  cited names (« Comme le dit X », « Selon X », « le livre de X ») flagged: {flagged}/{len(cited)}")
 
+
+def _half(answer_id: str) -> str:
+    return "dev" if int(hashlib.md5(answer_id.encode()).hexdigest(), 16) % 2 == 0 else "held-out"
+
+
+def real_text(rows: list[tuple[str, str]], repnum: Path) -> None:
+    sets = {
+        "Grand débat, dev half": [t for i, t in rows if _half(i) == "dev"],
+        "Grand débat, held-out half": [t for i, t in rows if _half(i) == "held-out"],
+    }
+    if repnum.exists():
+        sets["République numérique (held-out)"] = [t for _, t in load_rows(repnum)]
+    for name, texts in sets.items():
+        spans = detect_many(texts)
+        person = [row for row in spans if any(s.type == "person" for s in row)]
+        anything = sum(1 for row in spans if row)
+        print(
+            f"{name}: {len(texts)} texts; person-name flags {len(person)} ({len(person) / len(texts):.2%}); "
+            f"any personal data {anything} ({anything / len(texts):.2%}); "
+            f"{dict(Counter(s.type for r in spans for s in r))}"
+        )
+        for text, row in zip(texts, spans, strict=True):
+            for s in row:
+                if s.type == "person":
+                    print(f"    {s.text!r:<34} …{text[max(0, s.start - 50) : s.end + 50]!r}")
+    # Ablation: the same rules with empty public lists (what the context rules alone give).
+    full = personal_data.name_rules()
+    lists_off = personal_data.replace_public_lists(full, frozenset(), frozenset())
+    for name, texts in sets.items():
+        with personal_data.using_name_rules(lists_off):
+            spans = detect_many(texts)
+        person = sum(1 for row in spans if any(s.type == "person" for s in row))
+        print(f"  without the public-figure/organisation/place lists, {name}: {person} ({person / len(texts):.2%})")
+
+
+def speed(texts: list[str]) -> None:
     for _ in range(2):  # second run: models and lexicon already loaded
         wall, cpu = time.perf_counter(), time.process_time()
         detect_many(texts)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        print(f"detect_many on all {len(texts)} answers: {wall:.1f} s wall, {cpu:.1f} s CPU")
-    wall = time.perf_counter()
+        load = os.getloadavg()[0]
+        print(f"detect_many on all {len(texts)} answers: {wall:.1f} s wall, {cpu:.1f} s CPU (load {load:.1f})")
+    wall, cpu = time.perf_counter(), time.process_time()
     detect_many(texts, names=False)
-    print(f"  without names (no NER): {time.perf_counter() - wall:.1f} s wall")
-    return 0
+    print(f"  without names (no NER): {time.perf_counter() - wall:.1f} s wall, {time.process_time() - cpu:.1f} s CPU")
 
 
 if __name__ == "__main__":

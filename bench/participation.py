@@ -31,6 +31,23 @@ from consult.votes.services import consensus_score, divisive_score
 
 SEED = 42
 SLUG = "bench-participation"
+# Body sentences drawn at random, so that words have realistic frequencies: "santé" in most texts, "dossier" in
+# about a third, "pharmacie" in a few percent, and RARE_WORD in one text in a thousand (100 at 100,000).
+SENTENCES = [
+    "Le numérique en santé doit rester humain.",
+    "Mon dossier médical doit être accessible partout.",
+    "Les données de santé doivent être protégées.",
+    "La téléconsultation aide les zones rurales.",
+    "Il faut former les soignants aux outils numériques.",
+    "Les personnes âgées ont besoin d'accompagnement.",
+    "Mon espace santé devrait être plus simple.",
+    "La sobriété numérique compte aussi à l'hôpital.",
+    "Les logiciels des médecins doivent communiquer entre eux.",
+    "Une ordonnance numérique éviterait des erreurs en pharmacie.",
+    "L'intelligence artificielle doit rester explicable.",
+    "Chacun doit pouvoir refuser le partage de ses données.",
+]
+RARE_WORD = "échographie"
 THEMES = [f"T{n:02d}" for n in range(1, 19)]
 PRINCIPLES = [f"P{n:02d}" for n in range(1, 17)]
 # Endpoint candidates, best first: the HTML pages, else the JSON API (same queries).
@@ -109,7 +126,9 @@ def generate(sizes: Sizes, *, sqlite: bool, now: datetime):
                 1,
                 author,
                 f"Contribution {cid} sur le numérique en santé",
-                f"Texte de la contribution {cid}. " + "Le numérique en santé doit rester humain. " * rng.randint(1, 8),
+                f"Texte de la contribution {cid}. "
+                + " ".join(rng.choices(SENTENCES, k=rng.randint(1, 8)))
+                + (f" {RARE_WORD}." if index % 1000 == 7 else ""),
                 rng.choice(THEMES),
                 status,
                 "web",
@@ -273,13 +292,12 @@ def measure(app, requests: int) -> tuple[list[dict], dict]:
             cases.append((f"list sort={sort}", lambda s=sort: url(list_endpoint, slug=SLUG, sort=s), "GET"))
         cases.append(("list theme=T05", lambda: url(list_endpoint, slug=SLUG, theme="T05"), "GET"))
         cases.append(("list principle=P09", lambda: url(list_endpoint, slug=SLUG, principle="P09"), "GET"))
-        cases.append(
-            (
-                "list q=… (text search)",
-                lambda: url(list_endpoint, slug=SLUG, q="santé doit rester"),
-                "GET",
-            )
-        )
+        searches = [("rare word, ~100 matches", RARE_WORD), ("common word, ~50 % of rows", "santé")]
+        searches += [("two words", "dossier médical"), ("prefix of a frequent word", "numériques")]
+        for label, q in searches:
+            cases.append((f"list q={q} ({label})", lambda q=q: url(list_endpoint, slug=SLUG, q=q), "GET"))
+        cases.append(("api list q=santé (relevance)", lambda: url("api.contributions", slug=SLUG, q="santé"), "GET"))
+        cases.append(("api list q=échographie", lambda: url("api.contributions", slug=SLUG, q=RARE_WORD), "GET"))
         if list_endpoint != "api.contributions":
             for sort in ("recent", "least_voted"):
                 api_url = lambda s=sort: url("api.contributions", slug=SLUG, sort=s)  # noqa: E731

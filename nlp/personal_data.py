@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import gzip
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -368,6 +370,9 @@ _ROLE_WORDS = {
     "procureur",
     "commissaire",
     "macron",
+    "monsieur",
+    "madame",
+    "mademoiselle",
 }
 _NAME_TOKEN = r"(?:[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)*|[A-ZÀ-Ý]{2,}(?:-[A-ZÀ-Ý]{2,})*)"
 _NAME_PARTICLE = r"(?:(?:[Dd]e|[Dd]u|[Dd]es|[Dd]e [Ll]a|[Ll]e|[Ll]a|[Vv]an|[Vv]on)\s+|[Dd]['’]\s?)"
@@ -532,12 +537,13 @@ def _titled_names(text: str) -> Iterable[tuple[int, int, str]]:
     for m in _TITLED_NAME.finditer(text):
         words = re.sub(r"^" + _NAME_PARTICLE, "", m.group("name")).split()
         if words and fold(words[0]) not in _ROLE_WORDS and words[0].lower() not in STOP_WORDS:
-            yield m.start(), m.end(), "person"
+            if private_person(text, m.start(), m.end()):
+                yield m.start(), m.end(), "person"
     lexicon = _lexicon()
     for m in _FIRST_LAST.finditer(text):
         # A dictionary word before capitals is a heading or an acronym ("Loi ELAN", "Taxe TVA").
         first = fold(m.group("first"))
-        if first not in lexicon and first not in _NOT_NAMES:
+        if first not in lexicon and first not in _NOT_NAMES and private_person(text, m.start(), m.end()):
             yield m.start(), m.end(), "person"
 
 
@@ -546,17 +552,21 @@ def _at_sentence_start(text: str, start: int) -> bool:
 
 
 def _name_windows(text: str) -> list[tuple[int, int]]:
-    """Return merged character windows around capitalised words that could be (part of) a name."""
-    lexicon = _lexicon()
+    """Return merged character windows around runs of two capitalised words that could be a name.
+
+    A single word is never a private person's name on its own (see private_person): names with a title or after
+    a relation (« M. Dupont », « ma fille Léa ») are found by rule, so the model only looks at pairs, and not at
+    pairs of dictionary words (« Assemblée Nationale ») unless one is a first name.
+    """
+    lexicon, first_names = _lexicon(), name_rules().first_names
     windows: list[tuple[int, int]] = []
-    previous_end = -2
+    previous_end, previous_common = -2, True
     for m in _CAPITALISED.finditer(text):
         word = fold(m.group())
-        # Two capitalised words in a row ("Jean Dupont") may be a name even at sentence start.
-        pair = m.start() - previous_end <= 1 and word not in _NOT_NAMES
-        previous_end = m.end()
-        unknown = word not in lexicon and word not in _NOT_NAMES and len(word) > 2
-        if not (pair or (unknown and not _at_sentence_start(text, m.start()))):
+        common = (word in lexicon or word in _NOT_NAMES or len(word) <= 2) and word not in first_names
+        pair = m.start() - previous_end <= 1 and not (common and previous_common)
+        previous_end, previous_common = m.end(), common
+        if not pair:
             continue
         start, end = max(0, m.start() - _WINDOW), min(len(text), m.end() + _WINDOW)
         if windows and start <= windows[-1][1]:
@@ -607,7 +617,7 @@ def _ner_persons(texts: Sequence[str], batch_size: int) -> list[list[tuple[int, 
             if ent.label_ != "PER":
                 continue
             start, end = _trim(texts[i], offset + ent.start_char, offset + ent.end_char)
-            if end > start and _plausible_person(texts[i], start, end):
+            if end > start and _plausible_person(texts[i], start, end) and private_person(texts[i], start, end):
                 found[i].append((start, end, "person"))
     return found
 
@@ -621,6 +631,178 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     if re.match(r"[LlDd]['’]", text[start:end]):
         start += 2
     return start, end
+
+
+# ------------------------------------------------------------------------------
+# Whose name is it: a private person's, or a public figure's, an author's, a place's (config/personal_data.yaml)
+
+NAME_RULES_PATH = Path(__file__).resolve().parent.parent / "config" / "personal_data.yaml"
+_TITLE_START = re.compile(r"^" + _TITLE + r"\s+")
+_PARTICLE_WORDS = {"de", "du", "des", "la", "le", "d", "van", "von", "der", "den", "di", "da", "del", "y"}
+# An academic title cites an author (a patient's doctor is « mon professeur », found as a relation first).
+_ACADEMIC = re.compile(r"(?:Pr\.?|Professeure?)\s")
+
+
+@dataclass(frozen=True)
+class NameRules:
+    """The lists and cue words of config/personal_data.yaml, folded and compiled."""
+
+    private_before: re.Pattern[str]  # « mon voisin », « ma fille », a signature: a private person follows
+    public_before: re.Pattern[str]  # a citation cue, a public role, a work noun: a public name follows
+    public_after: re.Pattern[str]  # a public role or a reporting verb right after the name
+    public_names: frozenset[str]  # folded full names and single-word names of public figures
+    public_words: frozenset[str]  # organisations and places: any word of the span
+    first_names: frozenset[str]
+    relation: re.Pattern[str]  # finds « ma fille Léa » directly (the model misses most single first names)
+
+
+def _alternatives(words) -> str:
+    return "|".join(
+        re.escape(fold(w)).replace(r"\ ", r"\s+").replace("'", "['’]\\s*") for w in sorted(words, key=len, reverse=True)
+    )
+
+
+def load_name_rules(path: str | Path = NAME_RULES_PATH) -> NameRules:
+    """Read the name lists (format of config/personal_data.yaml)."""
+    import yaml
+
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    possessive = r"(?:mon|ma|mes|notre|nos|son|sa|ses|leur|leurs|votre|vos|ton|ta|tes)"
+    relations = _alternatives(data["private_relations"])
+    private_before = re.compile(
+        rf"(?:\b{possessive}\s+(?:{relations})\b\s*,?\s*(?:(?:le|la|l['’])\s*)?(?:{_TITLE_FOLDED}\s+)?"
+        rf"|\b(?:{_alternatives(data['signatures'])})\s*[,:!.]?\s*)$"
+    )
+    # « la commissaire européenne », « le secrétaire d'État au numérique »: an adjective, then up to 3 complements.
+    complement = r"(?:\s+[\w\-]+)?(?:\s+(?:du|de|des|d['’]|au|aux|a|à)\s*(?:la\s+|l['’]\s*)?[\w'’\-]+){0,3}"
+    # « selon Jean Jouzel et »: the second name of a cited pair is cited too.
+    cited_pair = r"(?:\s+[\w'’\-]+){0,4}\s*(?:,|\bet|\bou)"
+    public_before = re.compile(
+        rf"(?:\b(?:{_alternatives(data['citation_cues'])}|comme\s+(?:le|la|les|l['’])\s*\w+)\s*(?:le|la|les|l['’])?"
+        rf"(?:{cited_pair})?"
+        rf"|\b(?:{_alternatives(data['public_roles'])}){complement}\s*,?"
+        rf"|\b(?:{_alternatives(data['work_nouns'])})\s*(?:de|du|des|d['’])?)\s*$"
+    )
+    # After the name: « Florence Legros, directrice générale de … », « Vincent Jauvert dévoile … ».
+    public_after = re.compile(
+        rf"^\s*(?:,\s*)?(?:(?:le|la|l['’]|un|une|ancien|ancienne|ex-?)\s*)?(?:{_alternatives(data['public_roles'])}"
+        rf"|(?:{_alternatives(data['reporting_verbs'])})\b(?!\s+(?:a|au|aux)\b))"  # « a écrit à sa mère »: private
+    )
+    name = r"[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)*"
+    # Run on the original text (the name's capitals matter): the relation words as written and folded.
+    written = "|".join(re.escape(w) for w in sorted(set(data["private_relations"]), key=len, reverse=True))
+    signed = "|".join(re.escape(w) for w in sorted(set(data["signatures"]), key=len, reverse=True))
+    relation = re.compile(
+        rf"(?:\b(?i:{possessive}\s+(?:{written}|{relations}))|(?i:\b(?:{signed})))\s*[,:]?\s+(?P<name>{name}(?:\s+(?:{name}|[A-ZÀ-Ý]{{2,}}))?)(?![\w'’])"
+    )
+    folded = lambda words: frozenset(fold(w).replace("-", " ") for w in words)  # noqa: E731
+    return NameRules(
+        private_before=private_before,
+        public_before=public_before,
+        public_after=public_after,
+        public_names=folded(data["public_figures"]),
+        public_words=folded(data["organisations"]) | folded(data["places"]),
+        first_names=folded(data["first_names"]),
+        relation=relation,
+    )
+
+
+_TITLE_FOLDED = (
+    r"(?:m\.|mr\.?|mme|mlle|melle|dr\.?|docteure?|pr\.?|professeure?|me|maitre|monsieur|madame|mademoiselle)"
+)
+
+
+@functools.cache
+def _default_name_rules() -> NameRules:
+    return load_name_rules()
+
+
+_rules_in_use: list[NameRules] = []
+
+
+def name_rules() -> NameRules:
+    """The rules in use: config/personal_data.yaml, unless `using_name_rules` says otherwise."""
+    return _rules_in_use[-1] if _rules_in_use else _default_name_rules()
+
+
+@contextlib.contextmanager
+def using_name_rules(rules: NameRules) -> Iterator[None]:
+    """Detect with other name rules inside this block (tests, ablations)."""
+    _rules_in_use.append(rules)
+    try:
+        yield
+    finally:
+        _rules_in_use.pop()
+
+
+def replace_public_lists(rules: NameRules, public_names: frozenset[str], public_words: frozenset[str]) -> NameRules:
+    return dataclasses.replace(rules, public_names=public_names, public_words=public_words)
+
+
+def _relatives(text: str) -> Iterable[tuple[int, int, str]]:
+    """« ma fille Léa », « mon voisin Jean Dupont »: a name right after a private relation."""
+    rules, lexicon = name_rules(), _lexicon()
+    for m in rules.relation.finditer(text):
+        first = fold(m.group("name").split()[0])
+        # « mes enfants  Je ramasse », « sa maman Etat »: a dictionary word is no name, unless a first name.
+        if first in rules.first_names or (first not in lexicon and first not in _NOT_NAMES):
+            yield m.start("name"), m.end("name"), "person"
+
+
+def private_person(text: str, start: int, end: int) -> bool:
+    """Tell whether the name at text[start:end] is a private person's (see config/personal_data.yaml)."""
+    rules = name_rules()
+    before = fold(text[max(0, start - 80) : start]).lower()
+    if rules.private_before.search(before):
+        return True
+    opening, closing = text[:start].rstrip()[-1:], text[end:].lstrip()[:1]
+    if opening in "«\"“'‘" and opening and closing in "»\"”'’" and closing:
+        return False  # a quoted name is a title, a pseudonym or a character
+    if rules.public_before.search(before) or rules.public_after.search(fold(text[end : end + 60])):
+        return False
+    span = text[start:end]
+    if _ACADEMIC.match(span) or rules.public_before.search(fold(span.split()[0]).lower()):
+        return False  # « Professeur Galloux » cited for their work; « Cf OPQUAST »
+    titled = bool(_TITLE_START.match(span))
+    words = [fold(w) for w in re.findall(r"[\w'’]+", _TITLE_START.sub("", span))]
+    words = [w for w in words if w not in _PARTICLE_WORDS]
+    if not words:
+        return False
+    full = " ".join(words)
+    written = " ".join(fold(w) for w in re.findall(r"[\w'’]+", _TITLE_START.sub("", span)))  # particles kept
+    if full in rules.public_words or written in rules.public_words or any(w in rules.public_words for w in words):
+        return False
+    if full in rules.public_names or written in rules.public_names or words[-1] in rules.public_names:
+        return False  # « Nicolas SARKOZY », « M. Juppé », « Président Hollande »
+    if len(words) == 1:
+        # A surname or a first name alone identifies nobody, unless a title makes it a person's name (« M. Dupont »).
+        return titled
+    return titled or _looks_like_a_name(span, words, rules)
+
+
+def _looks_like_a_name(span: str, words: list[str], rules: NameRules) -> bool:
+    """Without a title, a name starts with a first name, or is made only of words that are in no dictionary.
+
+    « Trop Compliqué », « Taux de TVA », « Speed Bike », « Outlander PHEV » are capitalised words, not names.
+    """
+    if words[0] in rules.first_names:
+        return True
+    french, english = _lexicon(), _english_words()
+    tokens = [t for t in re.findall(r"[\w'’]+", span) if fold(t) not in _PARTICLE_WORDS]
+    acronym = any(t.isupper() and len(t) <= 4 for t in tokens)
+    return not acronym and not any(w in french or w in english for w in words)
+
+
+@functools.cache
+def _english_words() -> frozenset[str]:
+    """Common English word forms (spacy-lookups-data): « Speed Bike », « Plain English » are no names."""
+    import spacy_lookups_data
+
+    path = Path(spacy_lookups_data.__file__).parent / "data" / "en_lemma_lookup.json.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        table = json.load(fh)
+    words = {w.lower() for w in table if w.isalpha()} | {v.lower() for v in table.values() if v.isalpha()}
+    return frozenset(words) - name_rules().first_names
 
 
 # ------------------------------------------------------------------------------
@@ -640,8 +822,8 @@ def _resolve(text: str, found: Iterable[tuple[int, int, str]]) -> list[Span]:
     return sorted(spans, key=lambda s: s.start)
 
 
-def _rule_based(text: str) -> list[tuple[int, int, str]]:
-    finders = [_health, _titled_names]
+def _rule_based(text: str, names: bool = True) -> list[tuple[int, int, str]]:
+    finders = [_health, _titled_names] + ([_relatives] if names else [])
     if "@" in text or _AT_WORD.search(text):
         finders.append(_emails)
     if _DIGIT.search(text):
@@ -654,7 +836,7 @@ def _rule_based(text: str) -> list[tuple[int, int, str]]:
 def detect_many(texts: Sequence[str], *, names: bool = True, batch_size: int = 256) -> list[list[Span]]:
     """Return the personal-data spans of each text; NER for names runs batched on candidate windows."""
     texts = [t or "" for t in texts]
-    found = [_rule_based(t) for t in texts]
+    found = [_rule_based(t, names) for t in texts]
     if names:
         for spans, persons in zip(found, _ner_persons(texts, batch_size), strict=True):
             spans.extend(persons)

@@ -201,6 +201,75 @@ def test_sentence_initial_verbs_are_not_names():
     assert types(text) == []
 
 
+def persons(text: str) -> list[str]:
+    return [span.text for span in detect(text) if span.type == "person"]
+
+
+# Sentences written for these tests, shaped like the false alarms read in real citizens' answers: public figures,
+# authors and politicians cited in an argument, places, companies, products, capitalised common words.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Il faudrait relire l'ouvrage de Hannah Arendt sur la condition humaine.",
+        "Selon Jean-Marc Jancovici, le nucléaire reste indispensable.",
+        "Comme le rappellent Jean Jouzel et Valérie Masson-Delmotte, le climat se réchauffe.",
+        "Nicolas Hulot avait raison de démissionner.",
+        "Le président Emmanuel Macron doit écouter les territoires.",
+        "La secrétaire d'État au numérique, Axelle Lemaire, avait promis un texte.",
+        "M. Sarkozy et Mr Hulot n'ont rien fait.",
+        "Michel Dubreuil, directeur général de la société, a été entendu.",  # role after the name
+        "Après deux ans d'enquête, Timothée Lavergne dévoile les dessous de l'affaire.",  # reporting verb
+        "La théorie de Malthus est dépassée.",
+        "La loi Pinel favorise la spéculation.",
+        "Il faut taxer Amazon, Uber et Blablacar comme les autres.",
+        "Les habitants de Lozère et de Bercy n'ont pas les mêmes besoins.",
+        "Le livre « Jean Moulinet » raconte une histoire.",
+        "Trop Compliqué pour répondre à cette question.",
+        "Taux de TVA ramené à 5 % pour les produits de première nécessité.",
+        "Un vélo Speed Bike coûte trop cher.",
+        "Malthus, Keynes, Piketty : tous l'ont dit.",
+        "Léa pense que c'est une bonne idée.",  # a first name alone identifies nobody
+        "Martin et Bernard ont voté contre.",
+        "Il faut écouter les enfants. Rien n'est fait pour eux.",
+    ],
+)
+def test_public_figures_places_and_common_words_are_not_private_names(text):
+    assert persons(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Mon voisin Jean Dupont est d'accord avec moi.", "Jean Dupont"),
+        ("Ma fille Léa attend un rendez-vous depuis six mois.", "Léa"),
+        ("ma sœur Camille vit à la campagne", "Camille"),
+        ("Notre médecin, le Dr Lefort, part à la retraite.", "Dr Lefort"),
+        ("J'en ai parlé avec Mathilde Quéré hier soir.", "Mathilde Quéré"),
+        ("Cordialement, Gaëlle TANGUY", "Gaëlle TANGUY"),
+        ("Signé : Amadou Traoré", "Amadou Traoré"),
+        ("Mme Lambert n'a jamais reçu de réponse.", "Mme Lambert"),
+        ("Merci de votre lecture. Yves Kermarrec", "Yves Kermarrec"),
+    ],
+)
+def test_private_persons_are_still_found(text, name):
+    assert name in persons(text)
+
+
+def test_health_of_oneself_and_relatives_is_still_found():
+    for text in ("Je suis diabétique depuis l'enfance.", "Mon fils est autiste.", "ma mère a la maladie de Parkinson"):
+        assert "health" in types(text), text
+
+
+def test_name_lists_can_be_swapped(tmp_path):
+    from nlp import personal_data
+
+    rules = personal_data.name_rules()
+    without_lists = personal_data.replace_public_lists(rules, frozenset(), frozenset())
+    with personal_data.using_name_rules(without_lists):
+        assert persons("Cordialement, Nicolas Hulot") == ["Nicolas Hulot"]
+    assert persons("J'ai lu Nicolas Hulot.") == []
+
+
 def test_names_can_be_skipped():
     assert types("Signé : Camille Durand", names=False) == []
 
