@@ -48,6 +48,16 @@ SENTENCES = [
     "Chacun doit pouvoir refuser le partage de ses données.",
 ]
 RARE_WORD = "échographie"
+TITLES = [
+    "mon dossier médical",
+    "la téléconsultation",
+    "protéger les données",
+    "l'accessibilité",
+    "la sobriété numérique",
+    "former les soignants",
+    "l'ordonnance numérique",
+    "des logiciels qui se parlent",
+]
 THEMES = [f"T{n:02d}" for n in range(1, 19)]
 PRINCIPLES = [f"P{n:02d}" for n in range(1, 17)]
 # Endpoint candidates, best first: the HTML pages, else the JSON API (same queries).
@@ -125,7 +135,7 @@ def generate(sizes: Sizes, *, sqlite: bool, now: datetime):
                 cid,
                 1,
                 author,
-                f"Contribution {cid} sur le numérique en santé",
+                f"Contribution {cid} : {rng.choice(TITLES)}",
                 f"Texte de la contribution {cid}. "
                 + " ".join(rng.choices(SENTENCES, k=rng.randint(1, 8)))
                 + (f" {RARE_WORD}." if index % 1000 == 7 else ""),
@@ -292,8 +302,8 @@ def measure(app, requests: int) -> tuple[list[dict], dict]:
             cases.append((f"list sort={sort}", lambda s=sort: url(list_endpoint, slug=SLUG, sort=s), "GET"))
         cases.append(("list theme=T05", lambda: url(list_endpoint, slug=SLUG, theme="T05"), "GET"))
         cases.append(("list principle=P09", lambda: url(list_endpoint, slug=SLUG, principle="P09"), "GET"))
-        searches = [("rare word, ~100 matches", RARE_WORD), ("common word, ~50 % of rows", "santé")]
-        searches += [("two words", "dossier médical"), ("prefix of a frequent word", "numériques")]
+        searches = [("rare word", RARE_WORD), ("common word", "santé"), ("two words", "dossier médical")]
+        searches += [("plural of a frequent word", "numériques"), ("another frequent word", "pharmacie")]
         for label, q in searches:
             cases.append((f"list q={q} ({label})", lambda q=q: url(list_endpoint, slug=SLUG, q=q), "GET"))
         cases.append(("api list q=santé (relevance)", lambda: url("api.contributions", slug=SLUG, q="santé"), "GET"))
@@ -324,6 +334,18 @@ def measure(app, requests: int) -> tuple[list[dict], dict]:
         with client.session_transaction() as flask_session:
             flask_session["user_id"], flask_session["user_version"] = 1, 1
 
+    with app.app_context():
+        from sqlmodel import Session, func, select
+
+        from consult.contributions import search
+        from consult.models import Contribution
+
+        with Session(engine) as session:
+            for q in ("échographie", "santé", "dossier médical", "numériques", "pharmacie"):
+                statement, _ = search.apply(
+                    select(func.count()).select_from(Contribution), search.parse(q), engine.dialect.name
+                )
+                print(f"matches of q={q!r}: {session.exec(statement).one()}", flush=True)
     # Round-robin over the cases, so load spikes from other processes hit every endpoint alike.
     with app.test_request_context():
         urls = {name: [make() for _ in range(requests + 3)] for name, make, _ in cases}

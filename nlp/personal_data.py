@@ -653,7 +653,8 @@ class NameRules:
     public_names: frozenset[str]  # folded full names and single-word names of public figures
     public_words: frozenset[str]  # organisations and places: any word of the span
     first_names: frozenset[str]
-    relation: re.Pattern[str]  # finds « ma fille Léa » directly (the model misses most single first names)
+    relation: re.Pattern[str]  # « ma fille », « cordialement, » in lower-cased text: a private name may follow
+    name_after: re.Pattern[str]  # the name itself (« Léa », « Jean DUPONT »), matched where the cue ends
 
 
 def _alternatives(words) -> str:
@@ -689,12 +690,13 @@ def load_name_rules(path: str | Path = NAME_RULES_PATH) -> NameRules:
         rf"|(?:{_alternatives(data['reporting_verbs'])})\b(?!\s+(?:a|au|aux)\b))"  # « a écrit à sa mère »: private
     )
     name = r"[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)*"
-    # Run on the original text (the name's capitals matter): the relation words as written and folded.
-    written = "|".join(re.escape(w) for w in sorted(set(data["private_relations"]), key=len, reverse=True))
-    signed = "|".join(re.escape(w) for w in sorted(set(data["signatures"]), key=len, reverse=True))
-    relation = re.compile(
-        rf"(?:\b(?i:{possessive}\s+(?:{written}|{relations}))|(?i:\b(?:{signed})))\s*[,:]?\s+(?P<name>{name}(?:\s+(?:{name}|[A-ZÀ-Ý]{{2,}}))?)(?![\w'’])"
-    )
+    # The cue is searched in the lower-cased text (a case-insensitive alternation of ~100 words was the slowest
+    # pattern of the module), then the name right after it in the original text, whose capitals matter.
+    written = "|".join(re.escape(w.lower()) for w in sorted(set(data["private_relations"]), key=len, reverse=True))
+    signed = "|".join(re.escape(w.lower()) for w in sorted(set(data["signatures"]), key=len, reverse=True))
+    relation = re.compile(rf"\b(?:{possessive}\s+(?:{written}|{relations})|(?:{signed}))\s*[,:]?\s+")
+    name = r"[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)*"
+    name_after = re.compile(rf"{name}(?:\s+(?:{name}|[A-ZÀ-Ý]{{2,}}))?(?![\w'’])")
     folded = lambda words: frozenset(fold(w).replace("-", " ") for w in words)  # noqa: E731
     return NameRules(
         private_before=private_before,
@@ -704,6 +706,7 @@ def load_name_rules(path: str | Path = NAME_RULES_PATH) -> NameRules:
         public_words=folded(data["organisations"]) | folded(data["places"]),
         first_names=folded(data["first_names"]),
         relation=relation,
+        name_after=name_after,
     )
 
 
@@ -742,11 +745,14 @@ def replace_public_lists(rules: NameRules, public_names: frozenset[str], public_
 def _relatives(text: str) -> Iterable[tuple[int, int, str]]:
     """« ma fille Léa », « mon voisin Jean Dupont »: a name right after a private relation."""
     rules, lexicon = name_rules(), _lexicon()
-    for m in rules.relation.finditer(text):
-        first = fold(m.group("name").split()[0])
+    for cue in rules.relation.finditer(_lower(text)):
+        m = rules.name_after.match(text, cue.end())
+        if m is None:
+            continue
+        first = fold(m.group().split()[0])
         # « mes enfants  Je ramasse », « sa maman Etat »: a dictionary word is no name, unless a first name.
         if first in rules.first_names or (first not in lexicon and first not in _NOT_NAMES):
-            yield m.start("name"), m.end("name"), "person"
+            yield m.start(), m.end(), "person"
 
 
 def private_person(text: str, start: int, end: int) -> bool:

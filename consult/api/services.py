@@ -132,17 +132,21 @@ def list_contributions(
     dialect = session.get_bind().dialect.name
     searched = search.parse(filters.q.strip()) if filters.q and filters.q.strip() else None
     ranked = filters.sort == RELEVANCE and searched is not None and (dialect == "postgresql" or not searched.empty)
-    if ranked:
-        key_column, descending, key_type = search.relevance(searched, dialect), True, float
-    else:
-        key_column, descending = SORTS["recent" if filters.sort == RELEVANCE else filters.sort]
-        key_type = _KEY_TYPES["recent" if filters.sort == RELEVANCE else filters.sort]
     query = (
-        select(Contribution, User.pseudonym, Theme, key_column.label("sort_key"))
+        select(Contribution, User.pseudonym, Theme)
         .join(User, User.id == Contribution.author_id)
         .outerjoin(Theme, Theme.id == Contribution.theme_id)
         .where(Contribution.consultation_id == consultation.id, published_contributions())
     )
+    score = None
+    if searched is not None:
+        query, score = search.apply(query, searched, dialect, ranked=ranked)
+    if score is not None:
+        key_column, descending, key_type = score, True, float
+    else:
+        key_column, descending = SORTS["recent" if filters.sort == RELEVANCE else filters.sort]
+        key_type = _KEY_TYPES["recent" if filters.sort == RELEVANCE else filters.sort]
+    query = query.add_columns(key_column.label("sort_key"))
     if filters.theme:
         query = query.where(Contribution.theme_id == filters.theme)
     if filters.principle:
@@ -153,8 +157,6 @@ def list_contributions(
                 ContributionPrinciple.source.in_(HUMAN_LABEL_SOURCES),
             )
         )
-    if searched is not None:
-        query = search.apply(query, searched, dialect)
     if filters.cursor:
         try:
             key, last_id = decode_cursor(filters.cursor, sort=filters.sort, key_type=key_type)

@@ -70,13 +70,9 @@ class Page:
     query: search.SearchQuery | None = None
 
 
-def sort_key(sort: str, query: search.SearchQuery | None, dialect: str):
-    """Return (key expression, descending, Python type of the key) for a sort; ties always go on id, newest first."""
-    # (An empty query matches nothing on SQLite: no score to order by there.)
-    if sort == RELEVANCE and query is not None and (dialect == "postgresql" or not query.empty):
-        return search.relevance(query, dialect), True, float
-    column, descending = SORTS.get(sort, SORTS["recent"])
-    return column, descending, column.type.python_type
+def is_ranked(sort: str, query: search.SearchQuery | None, dialect: str) -> bool:
+    """Relevance order needs a query (an empty one matches nothing on SQLite: no score to order by there)."""
+    return sort == RELEVANCE and query is not None and (dialect == "postgresql" or not query.empty)
 
 
 def list_contributions(
@@ -85,13 +81,21 @@ def list_contributions(
     """Return one page of contributions in two queries whatever the page size (rows, then their principles)."""
     dialect = session.get_bind().dialect.name
     query = search.parse(filters.q) if filters.q else None
-    key, descending, key_type = sort_key(filters.sort, query, dialect)
     statement = (
-        select(Contribution, User.pseudonym, Theme, key.label("sort_key"))
+        select(Contribution, User.pseudonym, Theme)
         .join(User, User.id == Contribution.author_id)
         .outerjoin(Theme, Theme.id == Contribution.theme_id)
         .where(Contribution.consultation_id == consultation.id, Contribution.status == filters.status)
     )
+    score = None
+    if query is not None:
+        statement, score = search.apply(statement, query, dialect, ranked=is_ranked(filters.sort, query, dialect))
+    if score is not None:
+        key, descending, key_type = score, True, float
+    else:
+        key, descending = SORTS.get(filters.sort, SORTS["recent"])
+        key_type = key.type.python_type
+    statement = statement.add_columns(key.label("sort_key"))
     if filters.theme:
         statement = statement.where(Contribution.theme_id == filters.theme)
     if filters.principle:
@@ -104,8 +108,6 @@ def list_contributions(
             )
             .exists()
         )
-    if query is not None:
-        statement = search.apply(statement, query, dialect)
     if after:
         value, last_id = decode_cursor(after, key_type)
         statement = statement.where(_after(key, descending, value, last_id))

@@ -23,7 +23,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
-from sqlalchemy import Double, cast, column, func, literal_column, table, text
+from sqlalchemy import Double, cast, column, func, literal_column, select, table, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from consult.fulltext import TEXT_SEARCH_CONFIG
@@ -178,23 +178,35 @@ def websearch(q: str) -> ColumnElement:
     return func.websearch_to_tsquery(literal_column(f"'{TEXT_SEARCH_CONFIG}'::regconfig"), q)
 
 
-def apply(statement, query: SearchQuery, dialect: str):
-    """Restrict a select over Contribution to the matches of `query` (nothing matches an empty query)."""
-    if dialect == "postgresql":
-        return statement.where(_SEARCH_VECTOR.op("@@")(websearch(query.text)))
-    if query.empty:
-        return statement.where(text("0 = 1"))
-    return statement.join(FTS, FTS.c.rowid == Contribution.id).where(
-        text("contribution_fts MATCH :fts_query").bindparams(fts_query=query.fts())
-    )
+# Ranking computes a score for every candidate: a word found in most contributions would make the relevance order
+# cost a full scan at 100,000 contributions. Only the most recent CANDIDATES matches are ranked (such a word carries
+# almost no relevance signal anyway); filters and the other sorts still see every match.
+CANDIDATES = 2000
 
 
-def relevance(query: SearchQuery, dialect: str) -> ColumnElement:
-    """A score, higher is more relevant, usable in ORDER BY and in a keyset condition (same statement as apply)."""
+def apply(statement, query: SearchQuery, dialect: str, *, ranked: bool = False):
+    """Restrict a select over Contribution to the matches of `query`; return (statement, score or None).
+
+    With `ranked`, the statement is joined to the scored candidates and the score (higher is more relevant) can go
+    in ORDER BY and in a keyset condition. Nothing matches an empty query.
+    """
     if dialect == "postgresql":
+        tsquery = websearch(query.text)
+        matches = _SEARCH_VECTOR.op("@@")(tsquery)
+        if not ranked:
+            return statement.where(matches), None
         # ts_rank is a float4: as a float8 its value round-trips exactly through a keyset cursor.
-        return cast(func.ts_rank(_SEARCH_VECTOR, websearch(query.text)), Double)
-    return literal_column(f"-{_BM25}")
+        score = cast(func.ts_rank(_SEARCH_VECTOR, tsquery), Double)
+        candidates = select(Contribution.id.label("id"), score.label("score")).where(matches)
+    else:
+        if query.empty:
+            return statement.where(text("0 = 1")), None
+        matches = text("contribution_fts MATCH :fts_query").bindparams(fts_query=query.fts())
+        if not ranked:
+            return statement.join(FTS, FTS.c.rowid == Contribution.id).where(matches), None
+        candidates = select(FTS.c.rowid.label("id"), literal_column(f"-{_BM25}").label("score")).where(matches)
+    candidates = candidates.order_by(literal_column("id").desc()).limit(CANDIDATES).subquery("ranked")
+    return statement.join(candidates, candidates.c.id == Contribution.id), candidates.c.score
 
 
 # ------------------------------------------------------------------------------

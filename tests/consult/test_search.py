@@ -284,3 +284,14 @@ def test_highlight_and_excerpt():
     assert excerpt.startswith("…") and excerpt.endswith("…") and "hôpitaux" in excerpt and len(excerpt) <= 122
     assert search.excerpt(long_text, None, length=120).startswith("Introduction.")
     assert search.excerpt("court", query) == "court"
+
+
+def test_relevance_ranks_the_most_recent_candidates_and_other_sorts_see_every_match(
+    app, client, session, corpus, monkeypatch
+):
+    consultation, rows = corpus
+    monkeypatch.setattr(search, "CANDIDATES", 2)
+    ranked = _html_ids(client, consultation, q="téléconsultation")
+    assert ranked == [rows["twice"].id, rows["body"].id]  # the two newest matches, by relevance
+    assert _api_ids(app, client, consultation, q="téléconsultation") == ranked
+    assert len(_html_ids(client, consultation, q="téléconsultation", sort="recent")) == 3
