@@ -11,6 +11,7 @@ from consult.assistant import services
 from consult.assistant.forms import ActionForm, DraftForm, LoginForm, MessageForm, SignupForm, VoteForm
 from consult.auth.access import login_user
 from consult.auth.services import authenticate, register_user
+from consult.config import DEVELOPMENT_ENVS
 from consult.consultations.services import list_consultations
 from consult.db import get_session
 from consult.errors import Conflict, ValidationFailed
@@ -230,7 +231,12 @@ def login():
         abort(400)
     db = get_session()
     token = session.get(services.TOKEN_KEY)
-    user = authenticate(session=db, email=form.email.data or "", password=form.password.data or "")
+    user = authenticate(
+        session=db,
+        email=form.email.data or "",
+        password=form.password.data or "",
+        refuse_demo=current_app.config["ENV"] not in DEVELOPMENT_ENVS,  # the same rule as the sign-in page
+    )
     if user is None:
         return _respond(200 if htmx else 422, show_login=True, errors={"login": services.BAD_LOGIN})
     return _signed_in(user, token)

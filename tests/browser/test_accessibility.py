@@ -115,6 +115,8 @@ def test_public_pages_in_french(page, live_server):
             "/mentions-legales",
             "/taxonomie/",
             contribution + "/commentaires",
+            "/assistant/",
+            f"/assistant/?consultation={DEMO_SLUG}&connexion=1",  # with the sign-in and sign-up panel open
             "/nulle-part",
         ],
     )
@@ -179,7 +181,9 @@ def test_pages_in_english(page, live_server):
     expect(page.locator("html")).to_have_attribute("lang", "en")
     contribution = first_contribution_path(page, base)
     check_pages(
-        page, base, ["/", f"/consultations/{DEMO_SLUG}/contributions", contribution, "/inscription", "/nulle-part"]
+        page,
+        base,
+        ["/", f"/consultations/{DEMO_SLUG}/contributions", contribution, "/inscription", "/assistant/", "/nulle-part"],
     )
 
 
