@@ -122,7 +122,10 @@ def main() -> int:
                 cpu.append(time.process_time() - c0)
             predictions.append((reply.kind, reply.entries[0] if reply.entries else None, reply.text))
             levels.append(reply.level)
-            masked_leaks += sum(1 for s in item.get("personal") or [] if s.lower() in reply.masked.lower())
+            leaked = [s for s in item.get("personal") or [] if s.lower() in reply.masked.lower()]
+            masked_leaks += len(leaked)
+            if leaked and args.errors:
+                print(f"  stored unmasked ({', '.join(reply.personal_data) or 'nothing detected'}): {item['text']}")
         ours = score(items, predictions, levels)
         ours["p95_ms"] = float(np.percentile(wall, 95) * 1000)
         ours["p95_cpu_ms"] = float(np.percentile(cpu, 95) * 1000)
