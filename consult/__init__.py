@@ -25,6 +25,7 @@ FEATURES = (
     "consult.api.views",
     "consult.admin.views",
     "consult.admin.consultations",
+    "consult.opendata.views",
 )
 
 

@@ -304,8 +304,19 @@ def purge(dry_run: bool, only: tuple[str, ...]) -> None:
 def register_commands(app: Flask) -> None:
     from consult.analysis.commands import COMMANDS as ANALYSIS_COMMANDS
     from consult.assistant.cli import assistant_group
+    from consult.opendata.cli import export_opendata_command, import_command
 
-    for command in (db_group, seed_demo, create_user, set_role, sync_taxonomy_command, purge, *ANALYSIS_COMMANDS):
+    for command in (
+        db_group,
+        seed_demo,
+        create_user,
+        set_role,
+        sync_taxonomy_command,
+        purge,
+        import_command,
+        export_opendata_command,
+        *ANALYSIS_COMMANDS,
+    ):
         app.cli.add_command(command)
     app.cli.add_command(consultation_group)
     app.cli.add_command(assistant_group)

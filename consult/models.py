@@ -637,3 +637,48 @@ class RedactedOriginal(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))
     redacted_at: datetime = Field(default_factory=utcnow, sa_column=_datetime_column())
     purge_after: datetime = Field(sa_column=_datetime_column(index=True))
+
+
+class ImportFormat(StrEnum):
+    CSV = "csv"
+    JSON = "json"
+    POLIS = "polis"  # a Pol.is open-data folder: comments.csv and votes.csv (or participants-votes.csv)
+    DECIDIM = "decidim"  # a Decidim open-data proposals CSV
+
+
+class ImportBatch(SQLModel, table=True):
+    """Contributions (and votes) brought in from another channel by one all-or-nothing import."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(sa_column=_cascade_fk("consultation.id", nullable=False, index=True))
+    format: str = Field(max_length=10)
+    source_name: str = Field(max_length=255)
+    # SHA-256 of the source bytes: the same file is not imported twice into a consultation by mistake.
+    fingerprint: str = Field(max_length=64, index=True)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_datetime_column())
+    contribution_count: int = Field(default=0)
+    vote_count: int = Field(default=0)
+    participant_count: int = Field(default=0)
+    redacted_count: int = Field(default=0)  # contributions whose personal data was masked
+
+
+class ImportedContribution(SQLModel, table=True):
+    """Where an imported contribution comes from: its batch, its id in the source and its line there."""
+
+    contribution_id: int = Field(sa_column=_cascade_fk("contribution.id", primary_key=True))
+    batch_id: int = Field(sa_column=_cascade_fk("importbatch.id", nullable=False, index=True))
+    external_id: str | None = Field(default=None, max_length=200)
+    line: int
+
+
+class ImportedParticipant(SQLModel, table=True):
+    """The account standing for a person of an imported source: no e-mail and no password, so no sign-in.
+
+    external_id is the person's id in the source; None for the one account of a batch whose authors are
+    not identified (a paper notebook, an anonymous CSV).
+    """
+
+    user_id: int = Field(sa_column=_cascade_fk("user.id", primary_key=True))
+    batch_id: int = Field(sa_column=_cascade_fk("importbatch.id", nullable=False, index=True))
+    external_id: str | None = Field(default=None, max_length=200)

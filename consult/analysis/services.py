@@ -6,6 +6,7 @@ Personal data detection before publication, and similar contributions while a ci
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,7 +16,7 @@ from sqlmodel import Session, select
 from consult.i18n import lazy_gettext as _l
 from consult.models import Contribution, utcnow
 from consult.visibility import published_contributions
-from nlp.personal_data import PLACEHOLDERS, detect, redact
+from nlp.personal_data import PLACEHOLDERS, detect, detect_many, redact
 from nlp.similar import SimilarityIndex
 
 # Below this cosine, "similar" contributions are noise for a reader (measured on the demo content).
@@ -44,7 +45,15 @@ class PersonalData:
 
 def find_personal_data(text: str) -> PersonalData | None:
     """Return the personal data found in `text` (RGPD; health is art. 9 sensitive data), or None."""
-    spans = detect(text)
+    return _personal_data(text, detect(text))
+
+
+def find_personal_data_many(texts: Sequence[str]) -> list[PersonalData | None]:
+    """find_personal_data over many texts at once (names are looked for in batches): for imports."""
+    return [_personal_data(text, spans) for text, spans in zip(texts, detect_many(texts), strict=True)]
+
+
+def _personal_data(text: str, spans) -> PersonalData | None:
     if not spans:
         return None
     kinds = sorted({TYPE_LABELS.get(span.type, span.type) for span in spans})
