@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from flask import current_app, url_for
 
 from consult.analysis.services import find_personal_data_many
-from consult.models import Contribution, ContributionStatus
+from consult.models import Contribution
+from consult.visibility import published_contributions
 
 # Placeholder id used to turn a route into a template (routes take integers).
 _ID = 987654321
@@ -38,8 +39,8 @@ def public_links() -> PublicLinks:
 
 
 def published_condition(consultation_id: int):
-    """The contributions a published document may show: the consultation's published ones."""
-    return (Contribution.consultation_id == consultation_id) & (Contribution.status == ContributionStatus.PUBLISHED)
+    """The contributions a published document may show: the consultation's published ones (consult.visibility)."""
+    return (Contribution.consultation_id == consultation_id) & published_contributions()
 
 
 def mask_personal_data(texts: list[str]) -> list[str]:

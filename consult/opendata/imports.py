@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, or_
 from sqlmodel import Session, select
 
 from consult.analysis.services import find_personal_data_many
 from consult.contributions.services import TITLE_MAX
+from consult.i18n import lazy_gettext as _l
 from consult.models import (
     Channel,
     Consultation,

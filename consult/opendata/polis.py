@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask_babel import lazy_gettext as _l
-
+from consult.i18n import lazy_gettext as _l
 from consult.models import ContributionStatus, ImportFormat
 from consult.opendata.sources import Columns, Problem, Row, Source, SourceFiles, VoteRow, csv_records, decode
 

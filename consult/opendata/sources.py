@@ -20,8 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
-
+from consult.i18n import lazy_gettext as _l
 from consult.models import ContributionStatus, ImportFormat
 
 # Naive dates in a source are French local time, as everywhere else on the platform.
