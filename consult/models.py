@@ -497,6 +497,10 @@ class RunContribution(SQLModel, table=True):
     principles: list[dict] = Field(default_factory=list, sa_column=_json_column())  # [{"id", "score", "words"}]
     duplicate_of_id: int | None = Field(default=None)  # the kept contribution of its duplicate group
     personal_data: list[str] = Field(default_factory=list, sa_column=_json_column())  # span types found
+    # Votes on it when the run read them, so that a report from this run keeps its figures (None: older runs).
+    agree_count: int | None = Field(default=None)
+    disagree_count: int | None = Field(default=None)
+    pass_count: int | None = Field(default=None)
 
 
 class RunOpinionGroup(SQLModel, table=True):

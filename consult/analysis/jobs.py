@@ -77,6 +77,7 @@ def run_analysis(run_id: int) -> None:
                 run = session.get(AnalysisRun, run_id)
                 items = runs.load_items(session=session, consultation_id=run.consultation_id)
                 votes = list(runs.load_votes(session=session, consultation_id=run.consultation_id))
+                snapshot = runs.consultation_snapshot(session=session, consultation_id=run.consultation_id)
                 parameters = dict(run.parameters)
                 label_models.refresh(session)
                 session.rollback()
@@ -91,6 +92,7 @@ def run_analysis(run_id: int) -> None:
                 progress=heartbeat.progress,
             )
             heartbeat.progress("write", None)
+            analysis.summary["snapshot"] = snapshot
             timings = analysis.timings | {"total": round(time.perf_counter() - started, 3)}
             with job_session() as session:
                 stored = runs.store_results(
@@ -103,6 +105,7 @@ def run_analysis(run_id: int) -> None:
                     versions_used=runs.versions(label_models.model_ids()),
                     model_version=f"run:{run_id} {label_models.version}",
                     timings=timings,
+                    vote_counts=runs.count_votes(votes),
                 )
                 if stored:
                     session.commit()

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from importlib import metadata
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, func, insert, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -42,6 +42,7 @@ from consult.models import (
     Vote,
     utcnow,
 )
+from consult.visibility import published_contributions
 
 # Published contributions make the corpus (themes, duplicates, verbatims, opinions); these are labelled too, so that
 # moderators see automatic labels on what waits for them.
@@ -286,8 +287,12 @@ def store_results(
     versions_used: dict,
     model_version: str,
     timings: dict,
+    vote_counts: dict[int, tuple[int, int, int]] | None = None,
 ) -> bool:
     """Write every result row and mark the run succeeded, in the caller's one transaction.
+
+    `vote_counts` ({contribution id: (agree, disagree, pass)}, see `count_votes`) keeps each contribution's votes
+    as read, so that a report made later from this run gives the same figures.
 
     Returns False (and writes nothing that counts: the caller rolls back) when the run is no longer running,
     e.g. it was declared dead while it still worked.
@@ -371,6 +376,7 @@ def store_results(
                     "principles": r.principles,
                     "duplicate_of_id": r.duplicate_of_id,
                     "personal_data": sorted({s["type"] for s in r.personal_data}),
+                    **_vote_columns(vote_counts, item.id),
                 }
                 for item, r in zip(batch, results, strict=True)
             ],
@@ -382,6 +388,48 @@ def store_results(
             model_version=model_version,
         )
     return True
+
+
+def _vote_columns(vote_counts: dict[int, tuple[int, int, int]] | None, contribution_id: int) -> dict:
+    if vote_counts is None:
+        return {}
+    agree, disagree, passes = vote_counts.get(contribution_id, (0, 0, 0))
+    return {"agree_count": agree, "disagree_count": disagree, "pass_count": passes}
+
+
+def count_votes(votes) -> dict[int, tuple[int, int, int]]:
+    """{contribution id: (agree, disagree, pass)} of (user id, contribution id, value) votes."""
+    counts: dict[int, list[int]] = {}
+    for _, contribution_id, value in votes:
+        counts.setdefault(contribution_id, [0, 0, 0])[{1: 0, -1: 1, 0: 2}[value]] += 1
+    return {cid: (a, d, p) for cid, (a, d, p) in counts.items()}
+
+
+def consultation_snapshot(*, session: Session, consultation_id: int) -> dict:
+    """What a report tells about the consultation beside the analysis, as it was when the run read the data:
+    contributions by status and by channel (published ones), and how many people took part (authors of published
+    contributions and voters on them)."""
+    statuses = dict(
+        session.execute(
+            select(Contribution.status, func.count())
+            .where(Contribution.consultation_id == consultation_id)
+            .group_by(Contribution.status)
+        ).all()
+    )
+    published = (Contribution.consultation_id == consultation_id) & published_contributions()
+    channels = dict(
+        session.execute(
+            select(Contribution.channel, func.count()).where(published).group_by(Contribution.channel)
+        ).all()
+    )
+    authors = select(Contribution.author_id.label("user_id")).where(published)
+    voters = select(Vote.user_id).join(Contribution, Contribution.id == Vote.contribution_id).where(published)
+    people = session.execute(select(func.count()).select_from(union(authors, voters).subquery())).scalar_one()
+    return {
+        "statuses": {str(k): int(v) for k, v in sorted(statuses.items())},
+        "channels": {str(k): int(v) for k, v in sorted(channels.items())},
+        "people": int(people),
+    }
 
 
 def replace_automatic_labels(*, session: Session, labels: dict, run_id: int | None, model_version: str) -> None:
