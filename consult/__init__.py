@@ -25,6 +25,8 @@ FEATURES = (
     "consult.api.views",
     "consult.admin.views",
     "consult.admin.consultations",
+    "consult.dashboard.views",
+    "consult.reports.views",
     "consult.opendata.views",
 )
 

@@ -28,7 +28,7 @@ from consult.opendata.imports import import_contributions, recent_batches
 from consult.opendata.sources import Columns
 from consult.publication import public_links
 
-bp = Blueprint("opendata", __name__, url_prefix="/analyse")
+bp = Blueprint("opendata", __name__)
 
 COLUMN_FIELDS = ("text", "title", "id", "author", "theme", "date")
 
@@ -65,13 +65,13 @@ def _render(consultation, *, values=None, errors=None, report=None, token=None, 
     )
 
 
-@bp.get("/<slug>/import")
+@bp.get("/consultations/<slug>/import")
 @role_required(Role.ANALYST)
 def import_form(slug: str):
     return _render(_consultation(slug))
 
 
-@bp.post("/<slug>/import")
+@bp.post("/consultations/<slug>/import")
 @csrf.exempt  # checked below, once the upload limit of this page is set
 @role_required(Role.ANALYST)
 def import_submit(slug: str):
@@ -126,7 +126,7 @@ def import_submit(slug: str):
     return redirect(url_for("opendata.import_form", slug=slug), 303)
 
 
-@bp.get("/<slug>/donnees-ouvertes.zip")
+@bp.get("/consultations/<slug>/donnees-ouvertes.zip")
 @role_required(Role.ANALYST)
 def export_zip(slug: str):
     """The consultation's open data as a zip archive, streamed as it is written."""

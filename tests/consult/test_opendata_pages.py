@@ -32,13 +32,13 @@ def multipart(fields: dict[str, str], filename: str, data: bytes) -> tuple[bytes
 
 def upload(client, slug, data=CSV, name="atelier.csv", fmt="csv", **fields):
     return client.post(
-        f"/analyse/{slug}/import",
+        f"/consultations/{slug}/import",
         data={"format": fmt, "action": "check", "file": (io.BytesIO(data.encode()), name), **fields},
         content_type="multipart/form-data",
     )
 
 
-@pytest.mark.parametrize("path", ["/analyse/{slug}/import", "/analyse/{slug}/donnees-ouvertes.zip"])
+@pytest.mark.parametrize("path", ["/consultations/{slug}/import", "/consultations/{slug}/donnees-ouvertes.zip"])
 def test_pages_are_for_analysts_and_admins(client, make_user, make_consultation, sign_in, path):
     slug = make_consultation().slug
     url = path.format(slug=slug)
@@ -65,15 +65,15 @@ def test_check_then_import(client, make_user, make_consultation, sign_in, sessio
     assert session.exec(select(Contribution)).all() == []  # the check writes nothing
     token = re.search(r'name="token" value="([^"]+)"', html).group(1)
     done = client.post(
-        f"/analyse/{consultation.slug}/import", data={"format": "csv", "action": "import", "token": token}
+        f"/consultations/{consultation.slug}/import", data={"format": "csv", "action": "import", "token": token}
     )
     assert done.status_code == 303
     assert [c.channel for c in session.exec(select(Contribution))] == ["import", "import"]
-    page = client.get(f"/analyse/{consultation.slug}/import").get_data(as_text=True)
+    page = client.get(f"/consultations/{consultation.slug}/import").get_data(as_text=True)
     assert "Import n°" in page and "atelier.csv" in page
     # The token is spent: importing again needs a new upload.
     again = client.post(
-        f"/analyse/{consultation.slug}/import", data={"format": "csv", "action": "import", "token": token}
+        f"/consultations/{consultation.slug}/import", data={"format": "csv", "action": "import", "token": token}
     )
     assert again.status_code == 422 and "plus disponible" in again.get_data(as_text=True)
 
@@ -92,9 +92,8 @@ def test_problems_are_listed_with_lines_and_nothing_is_imported(client, make_use
 def test_form_errors_keep_the_choices(client, make_user, make_consultation, sign_in):
     consultation = make_consultation()
     sign_in(make_user(Role.ANALYST))
-    response = client.post(
-        f"/analyse/{consultation.slug}/import", data={"format": "csv", "text_column": "réponse", "action": "check"}
-    )
+    fields = {"format": "csv", "text_column": "réponse", "action": "check"}
+    response = client.post(f"/consultations/{consultation.slug}/import", data=fields)
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "Choisissez un fichier." in html and 'value="réponse"' in html
     response = upload(client, consultation.slug, fmt="xls")
@@ -107,7 +106,7 @@ def test_someone_elses_token_is_refused(client, make_user, make_consultation, si
     token = re.search(r'name="token" value="([^"]+)"', upload(client, consultation.slug).get_data(as_text=True))[1]
     sign_in(make_user(Role.ANALYST))
     response = client.post(
-        f"/analyse/{consultation.slug}/import", data={"format": "csv", "action": "import", "token": token}
+        f"/consultations/{consultation.slug}/import", data={"format": "csv", "action": "import", "token": token}
     )
     assert response.status_code == 422 and session.exec(select(Contribution)).all() == []
 
@@ -124,7 +123,7 @@ def test_uploads_larger_than_the_site_limit_are_accepted_up_to_the_import_limit(
         with client.session_transaction() as http_session:
             user = make_user(Role.ANALYST)
             http_session["user_id"], http_session["user_version"] = user.id, user.session_version
-        response = client.post(f"/analyse/{consultation.slug}/import", data=body, content_type=content_type)
+        response = client.post(f"/consultations/{consultation.slug}/import", data=body, content_type=content_type)
         assert response.status_code == expected
 
 
@@ -136,7 +135,7 @@ def test_import_needs_the_csrf_token(make_app, make_user, make_consultation):
         user = make_user(Role.ANALYST)
         http_session["user_id"], http_session["user_version"] = user.id, user.session_version
     response = client.post(
-        f"/analyse/{consultation.slug}/import",
+        f"/consultations/{consultation.slug}/import",
         data={"format": "csv", "action": "check", "file": (io.BytesIO(CSV.encode()), "a.csv")},
         content_type="multipart/form-data",
     )
@@ -152,7 +151,7 @@ def test_polis_zip_upload(client, make_user, make_consultation, sign_in, session
             archive.write(path, f"conv/{path.name}")
     sign_in(make_user(Role.ANALYST))
     response = client.post(
-        f"/analyse/{consultation.slug}/import",
+        f"/consultations/{consultation.slug}/import",
         data={"format": "polis", "action": "check", "file": (io.BytesIO(buffer.getvalue()), "conv.zip")},
         content_type="multipart/form-data",
     )
@@ -163,7 +162,7 @@ def test_download_open_data_zip(client, make_user, make_consultation, make_contr
     consultation = make_consultation(slug="ma-consultation")
     make_contribution(consultation=consultation, title="Une idée publiée")
     sign_in(make_user(Role.ANALYST))
-    response = client.get("/analyse/ma-consultation/donnees-ouvertes.zip")
+    response = client.get("/consultations/ma-consultation/donnees-ouvertes.zip")
     assert response.status_code == 200 and response.mimetype == "application/zip"
     assert "ma-consultation-donnees-ouvertes.zip" in response.headers["Content-Disposition"]
     archive = zipfile.ZipFile(io.BytesIO(response.get_data()))
