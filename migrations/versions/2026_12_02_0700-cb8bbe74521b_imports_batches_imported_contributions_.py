@@ -1,7 +1,7 @@
 """imports: batches, imported contributions and participants
 
 Revision ID: cb8bbe74521b
-Revises: 37331611cd74
+Revises: 0de9792e8968
 Create Date: 2026-12-02 05:28:01.239581
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = 'cb8bbe74521b'
-down_revision: str | Sequence[str] | None = '37331611cd74'
+down_revision: str | Sequence[str] | None = '0de9792e8968'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
