@@ -163,11 +163,11 @@ def _contribution_conditions(filters: QueueFilters) -> list:
         )
     # The states to triage are small id sets (pending, flagged) probed by primary key; a status condition beside
     # them would make the planner scan every reviewable contribution instead.
-    if filters.state == TODO:
+    if filters.state == "flagged" or filters.flagged:
+        conditions.append(Contribution.id.in_(_open_flagged_contributions()))
+    elif filters.state == TODO:
         pending = select(Contribution.id).where(Contribution.status == ContributionStatus.PENDING)
         conditions.append(Contribution.id.in_(union(pending, _open_flagged_contributions())))
-    elif filters.state == "flagged" or filters.flagged:
-        conditions.append(Contribution.id.in_(_open_flagged_contributions()))
     if filters.state in set(ContributionStatus):
         conditions.append(Contribution.status == filters.state)
     return conditions
