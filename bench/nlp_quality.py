@@ -218,11 +218,15 @@ def _median(records, dataset, method, key="nmi"):
 
 
 def choose(records, methods, datasets) -> str:
-    """The configuration with the best mean NMI relative to baseline NMF over `datasets`."""
+    """The configuration whose worst NMI relative to baseline NMF over `datasets` is the best.
+
+    Worst case, not mean: a change that wins on one data set and loses on another is not a win, and a
+    mean is carried by the set where the ratio is largest (repnum/chapter, where NMI is ~0.06).
+    """
 
     def gain(method):
         ratios = [_median(records, d, method)[0] / _median(records, d, "baseline NMF")[0] for d in datasets]
-        return float(np.mean(ratios))
+        return float(np.min(ratios))
 
     return max((m for m in methods if m.startswith("{")), key=gain)
 

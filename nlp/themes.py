@@ -57,7 +57,7 @@ class ThemeSummary:
 
 
 class ThemeModel(BaseEstimator):
-    """Discover themes (KL-NMF on TF-IDF of lemmas, refined by spherical k-means) and ideas (k-means).
+    """Discover themes (KL-NMF on TF-IDF of lemma uni+bigrams, refined by spherical k-means) and ideas (k-means).
 
     Every text gets a theme, and exactly `n_themes` themes are made (fewer only with fewer usable texts).
     Labels and keywords are phrases of the texts as written (``"violences conjugales"``).
@@ -93,7 +93,7 @@ class ThemeModel(BaseEstimator):
         n_terms=8,
         max_features=20_000,
         min_df=2,
-        ngram_range=(1, 1),
+        ngram_range=(1, 2),
         refine=True,
         other_theme=False,
         taxonomy: Taxonomy | None = None,
