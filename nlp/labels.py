@@ -16,6 +16,7 @@ _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 MAX_GAP = 3  # function words allowed between two content words of a term ("transports en commun")
 MAX_TEXTS = 30  # texts read per term: enough to find the usual wording (3.5 s of labels on 30k texts at 100)
 # A phrase never spans punctuation ("santé, éducation" or a multiple-choice "commun | vélo" are two things).
+_COORDINATION = frozenset({"et", "ou", "ni", "mais"})  # "santé et logement" names two things, not one
 _BREAK = re.compile(r"[^\w\s'-]")
 NO_LABEL = "(sans mot distinctif)"
 
@@ -89,7 +90,7 @@ def _extend(words, i, rest) -> tuple[int | None, int]:
                 i += step
                 end = words[i][2]
                 break
-            if word not in STOP_WORDS and len(word) > 1:
+            if (word not in STOP_WORDS and len(word) > 1) or word in _COORDINATION:
                 return None, i
         else:
             return None, i

@@ -32,7 +32,10 @@ AUTO_K_GRID = (4, 5, 6, 8, 10, 12, 15, 20, 25, 30)
 IDEA_SAMPLE = 800
 # Kept in the features (answers to "what should be done?" say "il faut", which tells questions apart)
 # but useless in a label.
-LABEL_STOP_WORDS = frozenset({"falloir", "devoir", "pouvoir", "faire", "vouloir", "chose", "vraiment"})
+LABEL_STOP_WORDS = frozenset(
+    {"falloir", "devoir", "pouvoir", "faire", "vouloir", "chose", "vraiment", "trop", "beaucoup", "rien", "aucun"}
+    | {"oui", "non", "exemple", "savoir"}
+)
 
 
 @dataclass

@@ -49,3 +49,8 @@ def test_label_skips_a_siblings_label_and_falls_back_when_nothing_is_found():
     )
     assert label == "transports en commun"
     assert label_terms(["inconnu"], lambda term: TEXTS) == (NO_LABEL, [])
+
+
+def test_a_phrase_does_not_join_two_things_named_with_a_conjunction():
+    texts = ["la santé et le logement", "santé, logement"]
+    assert surface_forms("santé logement", texts) == Counter()
