@@ -324,6 +324,8 @@ _HEALTH = _accent_insensitive(
     + r"|"
     + _RELATIVE
     + r"\s+"
+    # « ma fille Léa est diabétique »: the relative's first name between, when a verb follows.
+    + r"(?:[a-zà-ÿ][a-zà-ÿ\-]+,?\s+(?=(?:qui\s+)?(?:est|a|souffre|vit|etait|avait)\s))?"
     + _RELATIVE_VERB
     + _FILLER
     + "{0,4}"

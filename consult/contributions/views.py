@@ -1,5 +1,7 @@
 """Contribution pages: list (full page or htmx partial), submit, page, edit, withdraw, mine."""
 
+import time
+
 from flask import (
     Blueprint,
     abort,
@@ -54,12 +56,21 @@ def _own_or_403(contribution_id: int) -> tuple[Contribution, Consultation]:
 
 
 def _taxonomy() -> dict:
-    session = get_session()
-    return {
-        "themes": list_themes(session=session),
-        "dimensions": list_dimensions(session=session),
-        "principles": list_principles(session=session),
-    }
+    """Themes, dimensions and principles for the filters and the form, read at most once a minute per process.
+
+    They change only when an operator reloads config/taxonomy.yaml; three queries per list page were ~9 % of it.
+    """
+    cache = current_app.extensions.setdefault("consult.taxonomy_cache", {})
+    now = time.monotonic()
+    if now - cache.get("at", -1e9) >= current_app.config.get("TAXONOMY_CACHE_SECONDS", 60):
+        session = get_session()
+        cache["value"] = {
+            "themes": list_themes(session=session),
+            "dimensions": list_dimensions(session=session),
+            "principles": list_principles(session=session),
+        }
+        cache["at"] = now
+    return cache["value"]
 
 
 @bp.get("/consultations/<slug>/contributions")

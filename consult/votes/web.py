@@ -86,7 +86,7 @@ class VoteOption:
     icon: str
     count: int
     count_text: str  # "(3 votes)" for screen readers
-    tag_text: Markup  # "D'accord : 3", read-only form
+    tag_text: Markup | None  # "D'accord : 3", only for the read-only form
     pressed: bool
 
 
@@ -147,6 +147,7 @@ def vote_panel(
     texts = texts or VoteTexts.current()
     counts = {1: contribution.agree_count, -1: contribution.disagree_count, 0: contribution.pass_count}
     readonly = readonly or contribution.status != "published"
+    can_vote = texts.signed_in and not readonly
     options = [
         VoteOption(
             value=value,
@@ -154,12 +155,11 @@ def vote_panel(
             icon=icon,
             count=counts[value],
             count_text=texts.count_text(counts[value]),
-            tag_text=texts.tag % {"label": label, "count": counts[value]},
+            tag_text=None if can_vote else texts.tag % {"label": label, "count": counts[value]},
             pressed=my_vote == value,
         )
         for value, label, icon in texts.labels
     ]
-    can_vote = texts.signed_in and not readonly
     return VotePanel(
         contribution_id=contribution.id,
         options=options,

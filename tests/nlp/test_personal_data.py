@@ -256,7 +256,12 @@ def test_private_persons_are_still_found(text, name):
 
 
 def test_health_of_oneself_and_relatives_is_still_found():
-    for text in ("Je suis diabétique depuis l'enfance.", "Mon fils est autiste.", "ma mère a la maladie de Parkinson"):
+    for text in (
+        "Je suis diabétique depuis l'enfance.",
+        "Mon fils est autiste.",
+        "ma mère a la maladie de Parkinson",
+        "Ma fille Léa est diabétique depuis ses trois ans.",
+    ):
         assert "health" in types(text), text
 
 
