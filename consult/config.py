@@ -65,6 +65,35 @@ def detect_server() -> Server:
 
 
 def check_config(config, *, server: Server = "wsgi") -> None:
+    """Refuse what would be unsafe to serve: the secret key, then the e-mail settings."""
+    check_secret_key(config, server=server)
+    check_mail(config)
+
+
+def check_mail(config) -> None:
+    """A known mail backend; production sends real e-mails, over TLS unless to a relay on this machine."""
+    backend = config["MAIL_BACKEND"]
+    if backend not in ("console", "folder", "smtp"):
+        raise ConfigError(f"CONSULT_MAIL_BACKEND must be console, folder or smtp, not {backend!r}.")
+    if config["MAIL_SECURITY"] not in ("starttls", "ssl", "none"):
+        raise ConfigError("CONSULT_MAIL_SECURITY must be starttls, ssl or none.")
+    if config["ENV"] != "production":
+        return
+    if backend != "smtp":
+        raise ConfigError(
+            "CONSULT_MAIL_BACKEND=smtp is required in production: account confirmation and password reset links "
+            "must reach their owners, not a console or a folder."
+        )
+    if config["MAIL_SECURITY"] == "none" and config["MAIL_HOST"] not in ("localhost", "127.0.0.1", "::1"):
+        raise ConfigError("CONSULT_MAIL_SECURITY=none is allowed only for a relay on this machine (localhost).")
+    if not str(config.get("PUBLIC_URL") or "").startswith("https://"):
+        raise ConfigError(
+            "CONSULT_PUBLIC_URL (https://…) is required in production: links in e-mails are built from it, never "
+            "from the Host header of a request."
+        )
+
+
+def check_secret_key(config, *, server: Server = "wsgi") -> None:
     """Refuse a known, empty or short secret key in production and on any server but the development one."""
     key = config["SECRET_KEY"]
     weak = not key or key == DEFAULT_SECRET_KEY or len(str(key)) < MIN_SECRET_KEY_LENGTH

@@ -154,6 +154,7 @@ def seed_demo(*, session: Session) -> SeedReport:
                     password_hash=hashed,
                     role=role,
                     privacy_consent_at=utcnow(),
+                    email_verified_at=utcnow(),
                 )
             )
             report.accounts_created.append(email)
@@ -238,6 +239,7 @@ def _ensure_citizens(
                 password_hash=password_hash,
                 role=Role.CITIZEN,
                 privacy_consent_at=utcnow(),
+                email_verified_at=utcnow(),
             )
             session.add(existing[email])
             report.citizens_created += 1

@@ -77,6 +77,8 @@ class User(SQLModel, table=True):
     role: str = Field(default=Role.CITIZEN, max_length=20, index=True)
     locale: str | None = Field(default=None, max_length=5)
     privacy_consent_at: datetime | None = Field(default=None, sa_column=_datetime_column(nullable=True))
+    # Set when the owner of the address followed the link mailed at sign-up (or a password reset link).
+    email_verified_at: datetime | None = Field(default=None, sa_column=_datetime_column(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_datetime_column())
     last_login_at: datetime | None = Field(default=None, sa_column=_datetime_column(nullable=True))
     deleted_at: datetime | None = Field(default=None, sa_column=_datetime_column(nullable=True))

@@ -5,6 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -98,8 +101,64 @@ def app_database_url(request, tmp_path) -> Iterator[str]:
         yield url
 
 
+class Mailbox:
+    """What a real SMTP server on loopback (aiosmtpd) received: the mail tests read their messages here."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's handler hook
+        from email import message_from_bytes, policy
+
+        message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        with self._lock:
+            self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def clear(self) -> None:
+        with self._lock:
+            self.messages.clear()
+
+    def to(self, address: str) -> list:
+        with self._lock:
+            return [m for m in self.messages if m["To"] == address]
+
+    def wait_for(self, address: str, count: int = 1, timeout: float = 10):
+        """The latest message to `address` once `count` have arrived (the app sends from a background thread)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            received = self.to(address)
+            if len(received) >= count:
+                return received[-1]
+            time.sleep(0.02)
+        raise AssertionError(f"{count} message(s) to {address} expected, {len(self.to(address))} received")
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    """A real SMTP server on a free loopback port for the whole run."""
+    from aiosmtpd.controller import Controller
+
+    mailbox = Mailbox()
+    with socket.socket() as probe:  # a free port (aiosmtpd checks that it answers, so 0 will not do)
+        probe.bind(("127.0.0.1", 0))
+        mailbox.port = probe.getsockname()[1]
+    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port)
+    controller.start()
+    yield mailbox
+    controller.stop()
+
+
 @pytest.fixture
-def make_app(app_database_url):
+def mailbox(smtp_server):
+    smtp_server.clear()
+    yield smtp_server
+    smtp_server.clear()
+
+
+@pytest.fixture
+def make_app(app_database_url, smtp_server):
     """Build apps on the test database with extra config; their engines are disposed after the test."""
     database_url = app_database_url
     from consult import create_app
@@ -107,6 +166,7 @@ def make_app(app_database_url):
     apps = []
 
     def make(**config):
+        config = {"MAIL_PORT": smtp_server.port, **config}
         app = create_app({"DATABASE_URL": database_url, "WTF_CSRF_ENABLED": False, **config})
         apps.append(app)
         return app

@@ -56,23 +56,12 @@ def export_user_data(*, session: Session, user: User) -> dict[str, Any]:
 
 
 def delete_account(*, session: Session, user: User, password: str) -> None:
-    """Erase the user's personal data; contributions and votes stay, attributed to an anonymous pseudonym."""
+    """Check the password, then anonymise the account (consult.account.erasure says what stays and what goes)."""
     if not verify_password(user.password_hash, password):
         raise ValidationFailed({"password": _l("Mot de passe incorrect : le compte n'a pas été supprimé.")})
-    user.email = None
-    user.password_hash = None
-    user.pseudonym = anonymous_pseudonym(user)
-    user.locale = None
-    user.last_login_at = None
-    user.deleted_at = utcnow()
-    user.session_version += 1
-    session.add(user)
-    for eraser in ERASERS.values():
-        eraser(session, user)
+    from consult.account.erasure import anonymise_user  # it imports the features, which import this module
 
-
-def anonymous_pseudonym(user: User) -> str:
-    return f"Participant anonyme #{user.id}"
+    anonymise_user(session=session, user=user)
 
 
 def _iso(value) -> str | None:

@@ -7,7 +7,10 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
 
-from consult.account import services
+from consult.account import (
+    erasure,  # noqa: F401  (importing it registers its purge with consult.retention)
+    services,
+)
 from consult.auth.access import login_required, logout_user
 from consult.db import get_session
 from consult.errors import ValidationFailed
@@ -57,7 +60,7 @@ def delete():
             session.commit()
             logout_user()
             flash(
-                _("Votre compte a été supprimé. Vos contributions restent publiées sous un pseudonyme anonyme."),
+                _("Votre compte a été supprimé. Ce que vous avez publié reste visible, sans lien avec vous."),
                 "success",
             )
             return redirect(url_for("pages.index"))

@@ -12,9 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from flask_babel import lazy_gettext as _l
-
 from consult.assistant.engine import Reply
+from consult.i18n import lazy_gettext as _l
 
 SIMILAR_SHOWN = 3
 CONCERN_MIN_WORDS = 8  # a request to contribute that already says what it is about skips the question

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from consult.i18n import lazy_gettext as _l
 
 GREETING = _l(
     "Bonjour ! Je suis l'assistant de la consultation. Je peux répondre à vos questions sur la consultation et le "

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask_babel import format_date
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
@@ -23,6 +22,7 @@ from consult.config import PROJECT_ROOT
 from consult.consultations.services import count_participation, get_consultation, list_phases
 from consult.contributions.services import submit_contribution
 from consult.errors import Conflict
+from consult.i18n import lazy_gettext as _l
 from consult.models import (
     AssistantConversation,
     AssistantMessage,

@@ -10,7 +10,8 @@ from flask_babel import get_locale
 from consult.assistant import services
 from consult.assistant.forms import ActionForm, DraftForm, LoginForm, MessageForm, SignupForm, VoteForm
 from consult.auth.access import login_user
-from consult.auth.services import authenticate, register_user
+from consult.auth.mails import send_signup_mail
+from consult.auth.services import authenticate, sign_up
 from consult.config import DEVELOPMENT_ENVS
 from consult.consultations.services import list_consultations
 from consult.db import get_session
@@ -250,9 +251,8 @@ def signup():
     if not form.validate_on_submit():
         abort(400)
     db = get_session()
-    token = session.get(services.TOKEN_KEY)
     try:
-        user = register_user(
+        outcome = sign_up(
             session=db,
             email=form.new_email.data or "",
             pseudonym=form.new_pseudonym.data or "",
@@ -264,8 +264,14 @@ def signup():
         db.rollback()
         errors = {("consent" if name == "consent" else f"new_{name}"): message for name, message in exc.errors.items()}
         return _respond(200 if htmx else 422, show_login=True, errors=errors, signup_form=form)
-    db.flush()
-    return _signed_in(user, token)
+    db.commit()
+    # As on the sign-up page: the owner of the address confirms it first, and nothing tells a visitor whether it
+    # had an account. The conversation stays in this browser's session for when they sign in here.
+    send_signup_mail(outcome)
+    done = url_for("auth.check_mail", reason="inscription")
+    if htmx:
+        return "", 200, {"HX-Redirect": done}
+    return redirect(done, 303)
 
 
 def _signed_in(user, token: str | None):

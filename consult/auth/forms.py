@@ -20,3 +20,15 @@ class LoginForm(FlaskForm):
 class PasswordChangeForm(FlaskForm):
     current_password = PasswordField()
     new_password = PasswordField()
+
+
+class EmailForm(FlaskForm):
+    email = StringField()
+
+
+class ConfirmForm(FlaskForm):
+    """A button: following a mailed link only shows a page; the change happens on POST (link scanners GET)."""
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField()

@@ -48,14 +48,17 @@ def artifacts_dir() -> Path:
 
 
 @pytest.fixture
-def live_server(tmp_path):
+def live_server(tmp_path, mailbox):
     """Serve a fresh app (file database: threads would each see an empty in-memory one) on a free port."""
     from consult import create_app
     from consult.db import get_session
     from consult.demo import seed_demo
     from consult.taxonomy.services import read_taxonomy, sync_taxonomy
 
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'live.db'}", "WTF_CSRF_ENABLED": True})
+    # E-mails (account confirmation, password reset) go to the real SMTP server on loopback: read them in `mailbox`.
+    app = create_app(
+        {"DATABASE_URL": f"sqlite:///{tmp_path / 'live.db'}", "WTF_CSRF_ENABLED": True, "MAIL_PORT": mailbox.port}
+    )
     SQLModel.metadata.create_all(app.extensions["consult.engine"])
     with app.app_context():
         session = get_session()
@@ -70,3 +73,10 @@ def live_server(tmp_path):
     server.shutdown()
     thread.join(timeout=5)
     app.extensions["consult.engine"].dispose()
+
+
+def mailed_link(mailbox, address: str, count: int = 1) -> str:
+    """The link of the `count`-th e-mail sent to `address` (as a person would copy it from the message)."""
+    import re
+
+    return re.findall(r"https?://\S+", mailbox.wait_for(address, count=count).get_content())[-1]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from consult.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_SLUG
 from consult.models import Role
+from tests.browser.conftest import mailed_link
 
 AXE = Path(__file__).parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -20,7 +22,7 @@ WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 # Empty: with DSFR 1.15.3 and axe-core 4.14.1 every violation found so far was ours and has been fixed.
 DSFR_KNOWN: list[tuple[str, str, str]] = []
 
-EXPECTED_STATUS = {"/nulle-part": 404}
+EXPECTED_STATUS = {"/nulle-part": 404, "/confirmation/lien-invalide": 404, "/mot-de-passe/nouveau/lien-invalide": 404}
 
 pytestmark = pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed (make setup runs npm ci)")
 
@@ -131,6 +133,44 @@ def test_signup_with_errors(page, live_server):
     expect(page.locator("#password-error")).to_be_visible()
     violations = axe_violations(page)
     assert not violations, describe("/inscription (errors)", violations)
+
+
+def test_account_pages_reached_by_email(page, live_server, mailbox):
+    """Password reset, "check your mailbox", address confirmation and expired links, in French and English."""
+    base = live_server.config["LIVE_URL"]
+    email = DEMO_ACCOUNTS[Role.CITIZEN][0]
+    page.goto(base + "/mot-de-passe-oublie")
+    page.locator("#email").fill(email)
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("h1")).to_have_text("Vérifiez votre messagerie")
+    reset = urlsplit(mailed_link(mailbox, email)).path
+    page.goto(base + "/inscription")
+    page.locator("#email").fill("nouvelle@example.fr")
+    page.locator("#pseudonym").fill("Nouvelle")
+    page.locator("#password").fill("Un-mot-de-passe-s0lide")
+    page.locator("label[for=consent]").click(position={"x": 4, "y": 8})
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("h1")).to_have_text("Vérifiez votre messagerie")
+    confirm = urlsplit(mailed_link(mailbox, "nouvelle@example.fr")).path
+    paths = [
+        "/mot-de-passe-oublie",
+        "/verifiez-votre-messagerie?reason=inscription",
+        "/verifiez-votre-messagerie?reason=mot-de-passe",
+        confirm,
+        reset,
+        "/confirmation/lien-invalide",
+        "/mot-de-passe/nouveau/lien-invalide",
+    ]
+    check_pages(page, base, paths)
+    # the reset form with a server-side error
+    page.goto(base + reset)
+    page.locator("#password").fill("court")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("#password-error")).to_be_visible()
+    violations = axe_violations(page)
+    assert not violations, describe("reset form (errors)", violations)
+    page.goto(base + "/langue/en?next=/")
+    check_pages(page, base, paths)
 
 
 def test_signed_in_pages(page, live_server):

@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 from consult.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_SLUG
 from consult.models import Role
 from consult.taxonomy.services import read_taxonomy
+from tests.browser.conftest import mailed_link
 
 TITLE = "Un journal horodaté des accès à mon dossier médical"
 BODY = (
@@ -98,7 +99,7 @@ def agree_counts(page: Page) -> list[int]:
     return [int(text) for text in counts.all_inner_texts()]
 
 
-def test_contribute_vote_comment_sort_filter(citizens, artifacts_dir):
+def test_contribute_vote_comment_sort_filter(citizens, mailbox, artifacts_dir):
     # 1. A first citizen (demo account) submits a contribution with a theme and a principle.
     author = citizens("author")
     page = author.page
@@ -148,7 +149,13 @@ def test_contribute_vote_comment_sort_filter(citizens, artifacts_dir):
     page.get_by_label("Mot de passe").fill("Un-mot-de-passe-s0lide")
     page.locator("label[for=consent]").click(position={"x": 4, "y": 8})  # the box, not the link inside the label
     page.get_by_role("button", name="Créer mon compte").click()
-    expect(page.get_by_text("Bienvenue Noé")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Vérifiez votre messagerie")
+    page.goto(mailed_link(mailbox, "noe@example.fr"))
+    page.get_by_role("button", name="Confirmer mon adresse").click()
+    page.get_by_label("Adresse électronique").fill("noe@example.fr")
+    page.get_by_label("Mot de passe").fill("Un-mot-de-passe-s0lide")
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("link", name="Noé")).to_be_visible()
 
     # 3. Sorting: most agreed first, in the URL.
     voter.goto(f"/consultations/{DEMO_SLUG}/contributions")

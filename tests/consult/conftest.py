@@ -11,6 +11,8 @@ from consult.auth.passwords import hash_password
 from consult.models import Consultation, Contribution, ContributionStatus, Role, User, utcnow
 
 PASSWORD = "Un-mot-de-passe-s0lide"
+# What production requires of the configuration (besides the SMTP server, which the test config points at).
+PRODUCTION_CONFIG = {"ENV": "production", "SECRET_KEY": "p" * 48, "PUBLIC_URL": "https://consultation.example.fr"}
 _counter = itertools.count(1)
 _HASH = None
 
@@ -32,6 +34,7 @@ def make_user(session):
             password_hash=_password_hash(),
             role=role,
             privacy_consent_at=utcnow(),
+            email_verified_at=fields.pop("email_verified_at", utcnow()),
             **fields,
         )
         session.add(user)
@@ -120,3 +123,13 @@ def contribution(make_contribution):
 
 # Fixtures defined beside their helpers, shared by several test modules.
 from tests.consult.analysis_support import corpus  # noqa: E402, F401
+
+
+def link_in(message) -> str:
+    """The path of the (last) link of this site in a received e-mail."""
+    import re
+    from urllib.parse import urlsplit
+
+    links = re.findall(r"https?://\S+", message.get_content())
+    assert links, message.get_content()
+    return urlsplit(links[-1]).path

@@ -13,15 +13,19 @@ def signup(client, **overrides):
     return client.post("/inscription", data={**GOOD, **overrides})
 
 
-def test_signup_creates_account_and_logs_in(client, session):
+def test_signup_creates_an_account_to_confirm_by_email(client, session, mailbox):
     response = signup(client)
-    assert response.status_code == 302
+    assert (
+        response.status_code == 303 and response.headers["Location"] == "/verifiez-votre-messagerie?reason=inscription"
+    )
     user = session.exec(select(User).where(User.email == "alice@example.fr")).one()
     assert user.pseudonym == "Alice B"
     assert user.role == "citizen"
     assert user.password_hash.startswith("$argon2id$")
     assert user.privacy_consent_at is not None
-    assert "Alice B" in client.get("/").get_data(as_text=True)
+    assert user.email_verified_at is None
+    assert "Alice B" not in client.get("/").get_data(as_text=True)  # not signed in before confirming
+    assert mailbox.wait_for("alice@example.fr")["Subject"] == "Confirmez votre adresse électronique"
 
 
 @pytest.mark.parametrize(
@@ -54,13 +58,13 @@ def test_signup_validation_keeps_input(client, session, overrides, field, messag
     assert session.exec(select(User)).all() == []
 
 
-def test_signup_duplicate_email_and_pseudonym(client, make_user):
+def test_signup_duplicate_pseudonym_is_said_but_not_the_email(client, make_user):
     make_user(email="alice@example.fr", pseudonym="alice b")
     response = signup(client)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "Un compte existe déjà avec cette adresse électronique" in html
-    assert "Ce pseudonyme est déjà utilisé" in html
+    assert "Ce pseudonyme est déjà utilisé" in html  # pseudonyms are public anyway
+    assert "existe déjà" not in html  # whether an address has an account is not (see test_accounts_by_mail)
 
 
 def test_login_logout(client, make_user, auth):

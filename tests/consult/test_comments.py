@@ -356,7 +356,9 @@ def test_export_and_account_deletion_keep_comments(client, session, make_user, a
     delete_account(session=session, user=user, password=PASSWORD)
     session.commit()
     html = text(client.get(f"/contributions/{contribution.id}/commentaires"))
-    assert "À garder" in html and f"Participant anonyme #{user.id}" in html and "Dominique" not in html
+    # Anonymised: the shared anonymous author, no internal id, nothing that ties it to the person.
+    assert "À garder" in html and "Participant anonyme" in html and "Dominique" not in html
+    assert f"#{user.id}" not in html
 
 
 def test_stale_status_is_never_counted_twice(app, session, make_user, add_comment, contribution):

@@ -6,6 +6,7 @@ from sqlmodel import select
 from consult import create_app
 from consult.config import ConfigError
 from consult.models import Consultation, Principle, Theme, User
+from tests.consult.conftest import PRODUCTION_CONFIG
 
 
 def test_environment_overrides_defaults(monkeypatch, make_app):
@@ -25,7 +26,7 @@ def test_production_refuses_default_secret_key(monkeypatch):
 
 def test_production_sets_secure_cookie(monkeypatch, make_app):
     monkeypatch.setenv("CONSULT_ENV", "production")
-    app = make_app(SECRET_KEY="a-long-random-production-secret-of-48-characters")
+    app = make_app(**PRODUCTION_CONFIG)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"

@@ -352,7 +352,9 @@ def test_writes_are_rate_limited(make_app):
                 closes_at=now + timedelta(days=1),
             )
         )
-        session.add(User(email="limite@example.fr", pseudonym="Limité", password_hash=_password_hash()))
+        session.add(
+            User(email="limite@example.fr", pseudonym="Limité", password_hash=_password_hash(), email_verified_at=now)
+        )
         session.commit()
     client = app.test_client()
     client.post("/connexion", data={"email": "limite@example.fr", "password": PASSWORD})

@@ -17,9 +17,9 @@ from urllib.request import urlopen
 import pytest
 from sqlmodel import select
 
-from consult.config import DEFAULT_SECRET_KEY, ConfigError, check_config
+from consult.config import DEFAULT_SECRET_KEY, ConfigError, check_secret_key
 from consult.models import User
-from tests.consult.conftest import PASSWORD
+from tests.consult.conftest import PASSWORD, PRODUCTION_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -142,16 +142,16 @@ def test_secret_key_rule(env, server, key, refused):
     config = {"ENV": env, "SECRET_KEY": key, "TESTING": False}
     if refused:
         with pytest.raises(ConfigError, match="CONSULT_SECRET_KEY"):
-            check_config(config, server=server)
+            check_secret_key(config, server=server)
     else:
-        check_config(config, server=server)
+        check_secret_key(config, server=server)
 
 
 # The demo
 
 
 def test_seed_demo_refuses_outside_development(make_app, app, session):
-    production = make_app(ENV="production", SECRET_KEY=GOOD_KEY, TESTING=False)
+    production = make_app(**PRODUCTION_CONFIG, TESTING=False)
     result = production.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 1 and "Refusé" in result.output
     assert session.exec(select(User)).all() == []
@@ -161,7 +161,7 @@ def test_demo_accounts_sign_in_only_in_development(make_app, app, make_user):
     make_user(email="citoyen@demo.consultation.fr")
     login = {"email": "citoyen@demo.consultation.fr", "password": PASSWORD}
     for env, signed_in in (("production", False), ("staging", False), ("development", True), ("testing", True)):
-        client = make_app(ENV=env, SECRET_KEY=GOOD_KEY, TESTING=False).test_client()
+        client = make_app(**(PRODUCTION_CONFIG | {"ENV": env, "TESTING": False})).test_client()
         response = client.post("/connexion", data=login)
         assert (response.status_code == 302) is signed_in, env
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import SQLModel
 
-from tests.consult.conftest import PASSWORD
-
-GOOD_KEY = "s" * 48
+from tests.consult.conftest import PASSWORD, PRODUCTION_CONFIG
 
 
 def login(client, user, password=PASSWORD):
@@ -91,7 +89,7 @@ def test_deleted_account_session_is_over(app, client, make_user):
 
 
 def test_production_cookie_flags(make_app, app, make_user):
-    client = make_app(ENV="production", SECRET_KEY=GOOD_KEY).test_client()
+    client = make_app(**PRODUCTION_CONFIG).test_client()
     response = login(client, make_user())
     set_cookie = response.headers["Set-Cookie"]
     attributes = {part.strip().split("=")[0].lower() for part in set_cookie.split(";")}
