@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, render_template
 from flask_babel import force_locale
 
 from consult.mail.backends import BACKENDS, Outbox
@@ -37,9 +37,9 @@ def public_url(path: str) -> str:
     """An absolute link for a message: from CONSULT_PUBLIC_URL, never from the request's Host header.
 
     A Host header is chosen by whoever sends the request: a reset link built from it could point to another
-    site and hand it the token. Development without PUBLIC_URL uses the local address.
+    site and hand it the token.
     """
-    base = current_app.config.get("PUBLIC_URL") or request.host_url
+    base = current_app.config["PUBLIC_URL"]
     return base.rstrip("/") + path
 
 

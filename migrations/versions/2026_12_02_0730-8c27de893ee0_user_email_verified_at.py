@@ -4,7 +4,7 @@ Accounts created before e-mail verification existed keep working: their address 
 their creation (they could not have been asked).
 
 Revision ID: 8c27de893ee0
-Revises: 0de9792e8968
+Revises: a6d014268c6d
 Create Date: 2026-12-02 06:54:55.813617
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = '8c27de893ee0'
-down_revision: str | Sequence[str] | None = '0de9792e8968'
+down_revision: str | Sequence[str] | None = 'a6d014268c6d'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
