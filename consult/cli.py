@@ -305,6 +305,7 @@ def register_commands(app: Flask) -> None:
     from consult.analysis.commands import COMMANDS as ANALYSIS_COMMANDS
     from consult.assistant.cli import assistant_group
     from consult.opendata.cli import export_opendata_command, import_command
+    from consult.reports.cli import report_command
 
     for command in (
         db_group,
@@ -315,6 +316,7 @@ def register_commands(app: Flask) -> None:
         purge,
         import_command,
         export_opendata_command,
+        report_command,
         *ANALYSIS_COMMANDS,
     ):
         app.cli.add_command(command)

@@ -38,7 +38,11 @@ def stored_run(session, make_consultation, make_user) -> StoredRun:
         title="Le numérique en santé de demain",
         question="Comment voulez-vous que vos données de santé soient utilisées ?",
     )
-    authors = [make_user() for _ in range(5)]
+    return store_run(session, consultation, [make_user() for _ in range(5)])
+
+
+def store_run(session, consultation, authors) -> StoredRun:
+    """Add 8 published contributions (and one hidden since) by `authors` and a succeeded run about them."""
     start = datetime(2026, 11, 2, 10, tzinfo=UTC)
     texts = [
         ("Un dossier médical partagé vraiment complet", "Tous les comptes rendus doivent arriver dans le dossier."),

@@ -207,3 +207,21 @@ def test_download_every_format_and_errors(client, make_user, sign_in, stored_run
     run_id = stored_run.run.id
     assert client.get(f"/consultations/{other.slug}/synthese.pdf?analyse={run_id}").status_code == 404
     assert client.get(f"/consultations/sante-demain/synthese.json?analyse={run_id}").status_code == 200
+
+
+def test_command_line_report(runner, stored_run, make_consultation, tmp_path):
+    result = runner.invoke(args=["report", "sante-demain", "--format", "json", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    written = tmp_path / f"synthese-sante-demain-analyse-{stored_run.run.id}.json"
+    assert json.loads(written.read_text(encoding="utf-8"))["contributions"] == 8
+    out = tmp_path / "theme.xlsx"
+    result = runner.invoke(args=["report", "sante-demain", "--theme", "1", "--format", "xlsx", "--out", str(out)])
+    assert result.exit_code == 0 and load_workbook(out)["Thèmes"].max_row == 2
+    for args, message in [
+        (["report", "nulle-part", "--format", "pdf", "--out", str(tmp_path)], "aucune consultation"),
+        (["report", "sante-demain", "--theme", "9", "--format", "pdf", "--out", str(tmp_path)], "pas de thème"),
+        (["report", "sante-demain", "--analyse", "999", "--format", "pdf", "--out", str(tmp_path)], "n° 999"),
+        (["report", make_consultation().slug, "--format", "pdf", "--out", str(tmp_path)], "aucune analyse terminée"),
+    ]:
+        result = runner.invoke(args=args)
+        assert result.exit_code == 1 and message in result.output, args
