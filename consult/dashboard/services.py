@@ -69,6 +69,7 @@ class Row:
 class ThemeLine:
     key: str
     title: str
+    short_title: str
     count: int
     share: float
     votes: Tally
@@ -188,9 +189,11 @@ def build_dashboard(*, session: Session, consultation: Consultation, filters: Fi
     synthesis = build_synthesis(session=session, run=run)
     board.synthesis = synthesis
     titles = {t.key: t.title for t in synthesis.themes}
+    shorts = {t.key: t.short_title for t in synthesis.themes}
     idea_names = {i.key: i.name for t in synthesis.themes for i in t.ideas}
     board.theme_choices = list(titles.items())
     board.principle_choices = [(p.key, p.label) for p in sorted(synthesis.principles, key=lambda p: p.key)]
+    short_principles = {p.key: p.chart_label for p in synthesis.principles}
     rows = [row for row in _rows(session, run) if _keep(row, filters)]
     ids = {row.contribution_id for row in rows}
     board.count = len(rows)
@@ -213,6 +216,7 @@ def build_dashboard(*, session: Session, consultation: Consultation, filters: Fi
             ThemeLine(
                 key,
                 title,
+                shorts[key],
                 len(members),
                 len(members) / len(rows) if rows else 0.0,
                 _sum(members),
@@ -220,14 +224,16 @@ def build_dashboard(*, session: Session, consultation: Consultation, filters: Fi
             )
         )
     board.themes.sort(key=lambda t: (-t.count, t.key))
-    board.charts = _charts(board, rows, synthesis, labels)
+    board.charts = _charts(board, rows, synthesis, labels, short_principles)
     if synthesis.opinions:
         board.consensus = [s for s in synthesis.opinions.consensus if s.contribution_id in ids]
         board.divisive = [s for s in synthesis.opinions.divisive if s.contribution_id in ids]
     return board
 
 
-def _charts(board: Dashboard, rows: list[Row], synthesis: Synthesis, labels: dict) -> dict[str, Chart]:
+def _charts(
+    board: Dashboard, rows: list[Row], synthesis: Synthesis, labels: dict, short_principles: dict[str, str]
+) -> dict[str, Chart]:
     charts: dict[str, Chart] = {}
     days = Counter(row.day for row in rows if row.day)
     if days:
@@ -260,13 +266,15 @@ def _charts(board: Dashboard, rows: list[Row], synthesis: Synthesis, labels: dic
             "dash-themes",
             labels["themes"],
             labels["themes_desc"],
-            [(t.title, t.count) for t in board.themes],
+            [(t.short_title, t.count) for t in board.themes],
             total=len(rows),
             label_header=labels["theme"],
             value_header=labels["contributions"],
             share_header=labels["share"],
         )
-        voted = [(t.title, t.votes.agree, t.votes.disagree, t.votes.passes) for t in board.themes if t.votes.total]
+        voted = [
+            (t.short_title, t.votes.agree, t.votes.disagree, t.votes.passes) for t in board.themes if t.votes.total
+        ]
         if voted:
             charts["agreement"] = agreement_chart(
                 "dash-agreement",
@@ -277,7 +285,7 @@ def _charts(board: Dashboard, rows: list[Row], synthesis: Synthesis, labels: dic
                 legend=labels["legend"],
             )
     principles = Counter(p for row in rows for p in row.principles)
-    names = dict(board.principle_choices)
+    names = short_principles
     if principles:
         charts["principles"] = bar_chart(
             "dash-principles",

@@ -22,7 +22,7 @@ def synthesis_charts(s: Synthesis) -> dict[str, Chart]:
             "chart-channels",
             "Contributions par canal",
             "Nombre et part des contributions analysées selon le canal par lequel elles sont arrivées.",
-            [(c.label, c.count) for c in s.channels],
+            [(c.chart_label, c.count) for c in s.channels],
             label_header="Canal",
         )
     if s.themes:
@@ -30,11 +30,11 @@ def synthesis_charts(s: Synthesis) -> dict[str, Chart]:
             "chart-themes",
             "Contributions par thème",
             "Nombre et part des contributions analysées dans chaque thème, du plus au moins fréquent.",
-            [(t.title, t.count) for t in s.themes],
+            [(t.short_title, t.count) for t in s.themes],
             total=s.contributions,
             label_header="Thème",
         )
-        voted = [(t.title, t.votes.agree, t.votes.disagree, t.votes.passes) for t in s.themes if t.votes.total]
+        voted = [(t.short_title, t.votes.agree, t.votes.disagree, t.votes.passes) for t in s.themes if t.votes.total]
         if voted:
             charts["agreement"] = agreement_chart(
                 "chart-agreement",
@@ -49,7 +49,7 @@ def synthesis_charts(s: Synthesis) -> dict[str, Chart]:
             "Principes éthiques touchés",
             "Nombre et part des contributions analysées rattachées à chacun des principes européens d'éthique "
             "du numérique en santé.",
-            [(p.label, p.count) for p in s.principles],
+            [(p.chart_label, p.count) for p in s.principles],
             total=s.contributions,
             label_header="Principe",
             label_width=300,
@@ -59,7 +59,7 @@ def synthesis_charts(s: Synthesis) -> dict[str, Chart]:
                 "chart-matrix",
                 "Thèmes et principes éthiques",
                 "Nombre de contributions de chaque thème (lignes) rattachées à chaque principe (colonnes).",
-                s.matrix.rows,
+                [t.short_title for t in s.themes],
                 s.matrix.columns,
                 s.matrix.values,
                 row_header="Thème",

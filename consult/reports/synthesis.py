@@ -79,6 +79,11 @@ class Figure:
     count: int
     share: float
     contribution_ids: tuple[int, ...] = ()
+    short: str = ""  # for charts: a short label (the taxonomy's), else the label
+
+    @property
+    def chart_label(self) -> str:
+        return self.short or self.label
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,7 @@ class Idea:
 class ThemeSection:
     key: str
     title: str
+    short_title: str  # for charts
     reference_theme_id: str | None
     reference_label: str | None
     terms: tuple[str, ...]
@@ -379,17 +385,20 @@ def _votes_of(row: RunContribution | None, contribution: Contribution | None) ->
     return contribution.agree_count, contribution.disagree_count, contribution.pass_count
 
 
-def _theme_titles(themes: list[ThemeResult], reference: dict[str, Theme]) -> dict[str, str]:
-    """A readable title per theme: its reference theme's wording, with its own words when two share it."""
+def _theme_titles(themes: list[ThemeResult], reference: dict[str, Theme]) -> dict[str, tuple[str, str]]:
+    """(title, short title) per theme: its reference theme's wording, with its own words when two share it."""
     uses = Counter(t.reference_theme_id for t in themes if t.reference_theme_id in reference)
     titles = {}
     for theme in themes:
         words = ", ".join(theme.terms[:3])
         if theme.reference_theme_id in reference:
-            label = reference[theme.reference_theme_id].label_fr
-            titles[theme.key] = label if uses[theme.reference_theme_id] == 1 else f"{label} : {words}"
+            found = reference[theme.reference_theme_id]
+            label, short = found.label_fr, found.short_fr or found.label_fr
+            if uses[theme.reference_theme_id] > 1:
+                label, short = f"{label} : {words}", f"{short} : {words}"
+            titles[theme.key] = (label, short)
         else:
-            titles[theme.key] = f"Autres sujets : {words}"
+            titles[theme.key] = (f"Autres sujets : {words}", f"Autres : {words}")
     return titles
 
 
@@ -412,7 +421,7 @@ def build_synthesis(
     opinions = _opinions(builder, scope_ids if theme_key else None)
     total = len(in_scope)
     builder.masked([v["contribution_id"] for t in themes for v in t.verbatims[:N_VERBATIMS]])
-    sections = tuple(_section(builder, theme, titles[theme.key], total, opinions) for theme in themes)
+    sections = tuple(_section(builder, theme, *titles[theme.key], total, opinions) for theme in themes)
     principles = builder.principle_figures(in_scope)
     matrix = _matrix(builder, sections, principles)
     participation, unit = _participation(builder, in_scope)
@@ -436,7 +445,7 @@ def build_synthesis(
         url=builder.links.consultation(consultation.slug),
         opens_on=_french_date(consultation.opens_at),
         closes_on=_french_date(consultation.closes_at),
-        scope=titles[theme_key] if theme_key else None,
+        scope=titles[theme_key][0] if theme_key else None,
         scope_key=theme_key,
         run_id=run.id,
         run_date=_french_date(run.finished_at),
@@ -497,7 +506,9 @@ def _fmt(value: int) -> str:
     return f"{value:,}".replace(",", "\u202f")
 
 
-def _section(builder: _Builder, theme: ThemeResult, title: str, total: int, opinions: Opinions | None) -> ThemeSection:
+def _section(
+    builder: _Builder, theme: ThemeResult, title: str, short_title: str, total: int, opinions: Opinions | None
+) -> ThemeSection:
     ids = sorted(set(theme.contribution_ids) & builder.published)
     members = set(ids)
     ideas = []
@@ -525,6 +536,7 @@ def _section(builder: _Builder, theme: ThemeResult, title: str, total: int, opin
     return ThemeSection(
         key=theme.key,
         title=title,
+        short_title=short_title,
         reference_theme_id=theme.reference_theme_id,
         reference_label=reference.label_fr if reference else None,
         terms=tuple(theme.terms[:8]),
