@@ -688,3 +688,37 @@ class ImportedParticipant(SQLModel, table=True):
     user_id: int = Field(sa_column=_cascade_fk("user.id", primary_key=True))
     batch_id: int = Field(sa_column=_cascade_fk("importbatch.id", nullable=False, index=True))
     external_id: str | None = Field(default=None, max_length=200)
+
+
+class ImportTaskStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ImportTask(SQLModel, table=True):
+    """A check or an import started from the analysts' page, run as a background job; the page follows it.
+
+    The uploaded file is kept here (any worker can read it) until it is imported, or for a day (consult purge).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=64, unique=True)  # random: the task's address
+    consultation_id: int = Field(sa_column=_cascade_fk("consultation.id", nullable=False, index=True))
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_datetime_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_datetime_column())
+    source_name: str = Field(max_length=255)
+    format: str = Field(max_length=10)
+    columns: dict = Field(default_factory=dict, sa_column=_json_column())
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    dry_run: bool = Field(default=True)
+    status: str = Field(default=ImportTaskStatus.QUEUED, max_length=10)
+    stage: str = Field(default="", max_length=20)
+    progress: int = Field(default=0)  # percent
+    report: dict | None = Field(default=None, sa_column=_json_column(nullable=True))
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    batch_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("importbatch.id", ondelete="SET NULL"), nullable=True)
+    )

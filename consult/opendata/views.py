@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import (
     Blueprint,
     abort,
     current_app,
-    flash,
     g,
     redirect,
     render_template,
@@ -20,11 +21,11 @@ from werkzeug.wrappers import Response
 from consult.auth.access import role_required
 from consult.consultations.services import get_consultation
 from consult.db import get_session
-from consult.extensions import csrf
+from consult.extensions import csrf, htmx
 from consult.models import ImportFormat, Role
-from consult.opendata import uploads
+from consult.opendata import tasks
 from consult.opendata.exports import OpenDataExport, zip_stream
-from consult.opendata.imports import import_contributions, recent_batches
+from consult.opendata.imports import recent_batches
 from consult.opendata.sources import Columns
 from consult.publication import public_links
 
@@ -48,7 +49,7 @@ def _columns(values: dict[str, str]) -> Columns:
     return Columns(**{name: values.get(f"{name}_column") or None for name in COLUMN_FIELDS})
 
 
-def _render(consultation, *, values=None, errors=None, report=None, token=None, status=200):
+def _render(consultation, *, values=None, errors=None, status=200):
     return (
         render_template(
             "opendata/import.html",
@@ -56,8 +57,6 @@ def _render(consultation, *, values=None, errors=None, report=None, token=None, 
             formats=list(ImportFormat),
             values=values or {"format": ImportFormat.CSV},
             errors=errors or {},
-            report=report,
-            token=token,
             batches=recent_batches(session=get_session(), consultation=consultation),
             max_megabytes=current_app.config["IMPORT_MAX_BYTES"] // 1_000_000,
         ),
@@ -75,55 +74,58 @@ def import_form(slug: str):
 @csrf.exempt  # checked below, once the upload limit of this page is set
 @role_required(Role.ANALYST)
 def import_submit(slug: str):
-    """Check an uploaded file (nothing written), or import the file checked just before."""
+    """Start the check of an uploaded file (a background job); the task's page follows it."""
     request.max_content_length = current_app.config["IMPORT_MAX_BYTES"]
     if current_app.config["WTF_CSRF_ENABLED"]:
         csrf.protect()
     consultation = _consultation(slug)
     values = _form_values()
+    errors = {}
     if values["format"] not in set(ImportFormat):
-        return _render(consultation, values=values, errors={"format": _("Choisissez un format.")}, status=422)
-    token = request.form.get("token", "")
-    if token:
-        files = uploads.load(token, owner=g.user.id)
-        if files is None:
-            return _render(
-                consultation,
-                values=values,
-                errors={"file": _("Le fichier vérifié n'est plus disponible : envoyez-le de nouveau.")},
-                status=422,
-            )
-    else:
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            return _render(consultation, values=values, errors={"file": _("Choisissez un fichier.")}, status=422)
-        token, files = uploads.save(upload.filename, upload.read(), owner=g.user.id)
+        errors["format"] = _("Choisissez un format.")
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        errors["file"] = _("Choisissez un fichier.")
+    if errors:
+        return _render(consultation, values=values, errors=errors, status=422)
     session = get_session()
-    dry_run = request.form.get("action") != "import"
-    report = import_contributions(
+    task = tasks.create_task(
         session=session,
         consultation=consultation,
-        files=files,
+        user=g.user,
+        name=Path(upload.filename).name,
+        data=upload.read(),
         fmt=values["format"],
         columns=_columns(values),
-        user=g.user,
-        dry_run=dry_run,
     )
-    if dry_run or not report.ok:
-        session.rollback()
-        return _render(consultation, values=values, report=report, token=token, status=200 if report.ok else 422)
     session.commit()
-    uploads.discard(token)
-    flash(
-        _(
-            "Import n° %(id)d : %(rows)d contribution(s) et %(votes)d vote(s) importés.",
-            id=report.batch.id,
-            rows=report.rows,
-            votes=report.votes,
-        ),
-        "success",
-    )
-    return redirect(url_for("opendata.import_form", slug=slug), 303)
+    tasks.start(task)
+    return redirect(url_for("opendata.import_task", slug=slug, token=task.token), 303)
+
+
+@bp.get("/consultations/<slug>/import/<token>")
+@role_required(Role.ANALYST)
+def import_task(slug: str, token: str):
+    """A check or an import: its progress (htmx polls this URL), then its report."""
+    session = get_session()
+    consultation = _consultation(slug)
+    task = tasks.get_task(session=session, consultation=consultation, token=token, user=g.user) or abort(404)
+    session.commit()  # a task found dead is recorded as failed
+    template = "opendata/_task.html" if htmx else "opendata/task.html"
+    return render_template(template, consultation=consultation, task=task, report=task.report or {})
+
+
+@bp.post("/consultations/<slug>/import/<token>")
+@role_required(Role.ANALYST)
+def import_confirm(slug: str, token: str):
+    """Import the file that was checked without a problem."""
+    session = get_session()
+    consultation = _consultation(slug)
+    task = tasks.get_task(session=session, consultation=consultation, token=token, user=g.user) or abort(404)
+    tasks.confirm_import(session=session, task=task)
+    session.commit()
+    tasks.start(task)
+    return redirect(url_for("opendata.import_task", slug=slug, token=token), 303)
 
 
 @bp.get("/consultations/<slug>/donnees-ouvertes.zip")

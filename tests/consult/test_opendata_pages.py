@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import io
-import re
 import zipfile
+from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import select
 
-from consult.models import Contribution, ImportBatch, Role
+from consult.models import Contribution, ImportBatch, ImportTask, Role
 from tests.consult.opendata_support import write_polis
 
 CSV = "texte\nUne première contribution recueillie en atelier.\nUne seconde sur papier.\n"
@@ -38,6 +38,15 @@ def upload(client, slug, data=CSV, name="atelier.csv", fmt="csv", **fields):
     )
 
 
+def follow(app, client, response):
+    """Wait for the background job a POST started, then open the task page it redirected to."""
+    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    assert app.extensions["consult.jobs"].wait(timeout=300)
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200
+    return page.headers.get("Location") or response.headers["Location"], page.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("path", ["/consultations/{slug}/import", "/consultations/{slug}/donnees-ouvertes.zip"])
 def test_pages_are_for_analysts_and_admins(client, make_user, make_consultation, sign_in, path):
     slug = make_consultation().slug
@@ -56,36 +65,63 @@ def test_citizens_cannot_import(client, make_user, make_consultation, sign_in, s
     assert session.exec(select(Contribution)).all() == []
 
 
-def test_check_then_import(client, make_user, make_consultation, sign_in, session):
+def test_check_then_import(app, client, make_user, make_consultation, sign_in, session):
     consultation = make_consultation()
     sign_in(make_user(Role.ANALYST))
-    page = upload(client, consultation.slug)
-    html = page.get_data(as_text=True)
-    assert page.status_code == 200 and "aucun problème" in html and "Importer 2 contributions" in html
+    url, html = follow(app, client, upload(client, consultation.slug))
+    assert "aucun problème" in html and "Importer 2 contributions" in html
     assert session.exec(select(Contribution)).all() == []  # the check writes nothing
-    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
-    done = client.post(
-        f"/consultations/{consultation.slug}/import", data={"format": "csv", "action": "import", "token": token}
-    )
-    assert done.status_code == 303
+    url, html = follow(app, client, client.post(url))
+    assert "Import n°" in html and "2 contribution(s) et 0 vote(s) importés" in html
     assert [c.channel for c in session.exec(select(Contribution))] == ["import", "import"]
     page = client.get(f"/consultations/{consultation.slug}/import").get_data(as_text=True)
-    assert "Import n°" in page and "atelier.csv" in page
-    # The token is spent: importing again needs a new upload.
-    again = client.post(
-        f"/consultations/{consultation.slug}/import", data={"format": "csv", "action": "import", "token": token}
+    assert "Imports précédents" in page and "atelier.csv" in page
+    task = session.exec(select(ImportTask)).one()
+    assert task.data == b"" and task.batch_id is not None  # the file is not kept once imported
+    # Imported once: confirming again is refused.
+    assert client.post(url).status_code == 409
+    assert len(session.exec(select(Contribution)).all()) == 2
+
+
+def test_progress_is_shown_while_the_task_runs(client, make_user, make_consultation, sign_in, session):
+    consultation = make_consultation()
+    user = sign_in(make_user(Role.ANALYST))
+    task = ImportTask(
+        token="t" * 32,
+        consultation_id=consultation.id,
+        user_id=user.id,
+        source_name="a.csv",
+        format="csv",
+        data=b"texte\nUn\n",
+        status="running",
+        stage="screen",
+        progress=40,
     )
-    assert again.status_code == 422 and "plus disponible" in again.get_data(as_text=True)
+    session.add(task)
+    session.commit()
+    url = f"/consultations/{consultation.slug}/import/{task.token}"
+    html = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in html and 'hx-trigger="every 2s"' in html and 'value="40"' in html
+    assert "Contrôle des données personnelles" in html
+    task.updated_at = datetime(2020, 1, 1, tzinfo=UTC)  # its worker died long ago
+    session.add(task)
+    session.commit()
+    html = client.get(url).get_data(as_text=True)
+    assert "Le traitement a échoué" in html and "every 2s" not in html
 
 
-def test_problems_are_listed_with_lines_and_nothing_is_imported(client, make_user, make_consultation, sign_in, session):
+def test_problems_are_listed_with_lines_and_nothing_is_imported(
+    app, client, make_user, make_consultation, sign_in, session
+):
     consultation = make_consultation()
     sign_in(make_user(Role.ANALYST))
-    page = upload(client, consultation.slug, data="texte,auteur\nBon texte,a\n,b\nUn autre,c,d\n")
-    html = page.get_data(as_text=True)
-    assert page.status_code == 422 and "2 problèmes" in html
+    url, html = follow(
+        app, client, upload(client, consultation.slug, data="texte,auteur\nBon texte,a\n,b\nUn autre,c,d\n")
+    )
+    assert "2 problèmes" in html
     assert "ligne 3 : texte vide." in html and "ligne 4 : 3 colonnes au lieu de 2." in html
-    assert 'name="action" value="import"' not in html
+    assert "Importer" not in html.split('id="import-task"', 1)[1].split("Vérifier un autre fichier")[0]
+    assert client.post(url).status_code == 409
     assert session.exec(select(ImportBatch)).all() == []
 
 
@@ -100,15 +136,15 @@ def test_form_errors_keep_the_choices(client, make_user, make_consultation, sign
     assert response.status_code == 422 and "Choisissez un format." in response.get_data(as_text=True)
 
 
-def test_someone_elses_token_is_refused(client, make_user, make_consultation, sign_in, session):
+def test_someone_elses_task_is_not_found(app, client, make_user, make_consultation, sign_in, session):
     consultation = make_consultation()
     sign_in(make_user(Role.ANALYST))
-    token = re.search(r'name="token" value="([^"]+)"', upload(client, consultation.slug).get_data(as_text=True))[1]
+    url, _ = follow(app, client, upload(client, consultation.slug))
     sign_in(make_user(Role.ANALYST))
-    response = client.post(
-        f"/consultations/{consultation.slug}/import", data={"format": "csv", "action": "import", "token": token}
-    )
-    assert response.status_code == 422 and session.exec(select(Contribution)).all() == []
+    assert client.get(url).status_code == 404 and client.post(url).status_code == 404
+    assert session.exec(select(Contribution)).all() == []
+    other = make_consultation()
+    assert client.get(url.replace(consultation.slug, other.slug)).status_code == 404
 
 
 def test_uploads_larger_than_the_site_limit_are_accepted_up_to_the_import_limit(
@@ -118,7 +154,7 @@ def test_uploads_larger_than_the_site_limit_are_accepted_up_to_the_import_limit(
     big = "texte\n" + "Une contribution assez longue pour remplir le fichier.\n" * 40_000  # ~2.2 MB
     small_app = make_app(IMPORT_MAX_BYTES=1_000_000)
     body, content_type = multipart({"format": "csv", "action": "check"}, "gros.csv", big.encode())
-    for target, expected in [(app, 200), (small_app, 413)]:
+    for target, expected in [(app, 303), (small_app, 413)]:
         client = target.test_client()
         with client.session_transaction() as http_session:
             user = make_user(Role.ANALYST)
@@ -142,7 +178,7 @@ def test_import_needs_the_csrf_token(make_app, make_user, make_consultation):
     assert response.status_code == 400
 
 
-def test_polis_zip_upload(client, make_user, make_consultation, sign_in, session, tmp_path):
+def test_polis_zip_upload(app, client, make_user, make_consultation, sign_in, session, tmp_path):
     consultation = make_consultation()
     folder = write_polis(tmp_path / "conv", [("0", "1", "1", "A first statement")], [(1, "0", "2", 1)])
     buffer = io.BytesIO()
@@ -155,7 +191,8 @@ def test_polis_zip_upload(client, make_user, make_consultation, sign_in, session
         data={"format": "polis", "action": "check", "file": (io.BytesIO(buffer.getvalue()), "conv.zip")},
         content_type="multipart/form-data",
     )
-    assert response.status_code == 200 and "1 vote(s), 2 participant(s)" in response.get_data(as_text=True)
+    _, html = follow(app, client, response)
+    assert "1 vote(s), 2 participant(s)" in html
 
 
 def test_download_open_data_zip(client, make_user, make_consultation, make_contribution, sign_in):
@@ -191,3 +228,27 @@ def test_command_line_import_and_export(runner, make_consultation, session, tmp_
     result = runner.invoke(args=["export-opendata", "atelier", "--out", str(out)])
     assert result.exit_code == 0 and (out / "comments.csv").exists() and (out / "datapackage.json").exists()
     assert consultation.slug in (out / "README.md").read_text(encoding="utf-8")
+
+
+def test_purge_forgets_tasks_after_a_day(session, make_user, make_consultation):
+    from consult.opendata.tasks import purge_import_tasks
+
+    consultation, user = make_consultation(), make_user(Role.ANALYST)
+    for token, created in (("a" * 32, datetime(2026, 1, 1, tzinfo=UTC)), ("b" * 32, datetime(2026, 1, 3, tzinfo=UTC))):
+        session.add(
+            ImportTask(
+                token=token,
+                consultation_id=consultation.id,
+                user_id=user.id,
+                source_name="a.csv",
+                format="csv",
+                data=b"x",
+                created_at=created,
+            )
+        )
+    session.commit()
+    now = datetime(2026, 1, 3, 12, tzinfo=UTC)
+    assert purge_import_tasks(session=session, now=now, dry_run=True) == 1
+    assert purge_import_tasks(session=session, now=now, dry_run=False) == 1
+    session.commit()
+    assert [t.token for t in session.exec(select(ImportTask))] == ["b" * 32]
