@@ -1,7 +1,7 @@
 """import tasks run in the background from the analysts page
 
 Revision ID: 60f16f4a8a1b
-Revises: a6d014268c6d
+Revises: 8c27de893ee0
 Create Date: 2026-12-02 07:48:10.715007
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '60f16f4a8a1b'
-down_revision: str | Sequence[str] | None = 'a6d014268c6d'
+down_revision: str | Sequence[str] | None = '8c27de893ee0'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
