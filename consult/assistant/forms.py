@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, StringField, TextAreaField
+from wtforms.validators import AnyOf, InputRequired
 
 
 class MessageForm(FlaskForm):
@@ -16,11 +17,8 @@ class ActionForm(FlaskForm):
 
 
 class VoteForm(FlaskForm):
-    value = IntegerField()
-
-    def validate_value(self, field) -> None:
-        if field.data not in (-1, 0, 1):
-            raise ValueError("vote value")
+    # WTForms no longer turns a ValueError into a field error: a bad value must fail as a ValidationError (400).
+    value = IntegerField(validators=[InputRequired(), AnyOf([1, -1, 0])])
 
 
 class DraftForm(FlaskForm):
