@@ -8,7 +8,7 @@ PORT ?= 5000
 VENDOR := consult/static/vendor
 DSFR := node_modules/@gouvfr/dsfr/dist
 
-.PHONY: install setup run worker test system-deps bench lint translations clean
+.PHONY: install setup run serve-prod worker test system-deps bench lint translations clean
 
 # The demo (public password) is seeded by `make run` only, and `consult seed-demo` refuses outside development:
 # neither `install` (what production runs, README "Running in production") nor `setup` ever creates it.
@@ -38,6 +38,13 @@ $(STAMPS)/frontend: package.json package-lock.json .dsfr.yml
 run: setup ## seed the demo and serve it on http://127.0.0.1:$(PORT) (development only)
 	$(BIN)/consult seed-demo
 	$(BIN)/consult run --host 127.0.0.1 --port $(PORT)
+
+# Production web server (README "Running in production"): gunicorn, $(WORKERS) workers on $(BIND), behind the TLS
+# proxy. Refuses to start unless CONSULT_ENV=production, PostgreSQL, Redis and a strong secret key are configured.
+WORKERS ?= 4
+BIND ?= 127.0.0.1:8000
+serve-prod: install ## production server (gunicorn, several workers; needs the production environment, see README)
+	$(BIN)/gunicorn --config config/gunicorn.conf.py --workers $(WORKERS) --bind $(BIND)
 
 worker: setup ## run background jobs from Redis (needs CONSULT_REDIS_URL; without it `make run` runs them itself)
 	$(BIN)/consult worker

@@ -44,7 +44,7 @@ def create_app(test_config: dict | None = None, *, server: Server | None = None)
     )
     load_config(app, test_config, server=server)
 
-    from consult import analysis, auth, db, errors, i18n, inputs, jobs, mail, security
+    from consult import analysis, auth, db, errors, i18n, inputs, jobs, mail, outages, security
     from consult.cli import register_commands
     from consult.extensions import csrf, htmx, limiter
 
@@ -57,6 +57,7 @@ def create_app(test_config: dict | None = None, *, server: Server | None = None)
     security.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
+    outages.init_app(app)
     jobs.init_app(app)
     mail.init_app(app)
     analysis.init_app(app)

@@ -38,7 +38,10 @@ def load_config(app: Flask, test_config: dict | None = None, *, server: Server |
     app.config["DATABASE_URL"] = resolve_database_url(app.config["DATABASE_URL"])
     if app.config["ENV"] == "production":
         app.config["SESSION_COOKIE_SECURE"] = True
-    check_config(app.config, server=server or detect_server())
+    server = server or detect_server()
+    check_config(app.config, server=server)
+    if server == "wsgi" and app.config["ENV"] == "production" and test_config is None:
+        check_production_services(app.config)
 
 
 def resolve_database_url(url: str) -> str:
@@ -107,3 +110,28 @@ def check_secret_key(config, *, server: Server = "wsgi") -> None:
         "(python -c 'import secrets; print(secrets.token_urlsafe(48))'): the default key is accepted only by "
         "the development server (consult run) and by commands that serve nothing."
     )
+
+
+REDIS_SCHEMES = ("redis://", "rediss://", "redis+sentinel://", "redis+cluster://")
+
+
+def check_production_services(config) -> None:
+    """A production web server runs several workers, maybe on several hosts: what they share must live outside them.
+
+    PostgreSQL for the data, Redis for the rate limits (memory:// would count each worker apart and forget
+    everything at each restart) and for the background jobs (an analysis run inside a web worker dies with it).
+    Sessions are signed cookies checked against the account's session version: nothing to share.
+    """
+    problems = []
+    if not str(config["DATABASE_URL"]).startswith("postgresql"):
+        problems.append("CONSULT_DATABASE_URL must be a PostgreSQL address (postgresql+psycopg://…), not SQLite")
+    if not str(config.get("RATELIMIT_STORAGE_URI", "")).startswith(REDIS_SCHEMES):
+        problems.append("CONSULT_RATELIMIT_STORAGE_URI must be a Redis address (redis://…/1), not memory://")
+    if not str(config.get("REDIS_URL") or "").startswith(REDIS_SCHEMES):
+        problems.append("CONSULT_REDIS_URL must be a Redis address (redis://…/0) served by `consult worker` processes")
+    if problems:
+        raise ConfigError(
+            "A production web server (CONSULT_ENV=production) shares its state across workers; "
+            + "; ".join(problems)
+            + " (README, 'Running in production')."
+        )

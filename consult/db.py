@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from flask import Flask, current_app, g
@@ -23,7 +24,14 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    event.listen(engine, "do_connect", _name_connection)
+    return engine
+
+
+def _name_connection(_dialect, _record, _cargs, cparams) -> None:
+    # pg_stat_activity then shows which process (which gunicorn worker) holds each connection.
+    cparams.setdefault("application_name", f"consult pid {os.getpid()}")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

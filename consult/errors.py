@@ -43,12 +43,34 @@ ERROR_TEXTS = {
         _l("Vous avez effectué trop de requêtes en peu de temps. Patientez quelques minutes puis réessayez."),
     ),
     500: (_l("Erreur inattendue"), _l("Désolé, le service rencontre un problème. Nous travaillons à le résoudre.")),
+    503: (
+        _l("Service momentanément indisponible"),
+        _l(
+            "Le service est momentanément indisponible. Réessayez dans quelques instants. Si vous veniez d'envoyer "
+            "un formulaire, il n'a probablement pas été enregistré : revenez en arrière et renvoyez-le."
+        ),
+    ),
 }
+# Seconds after which a client may retry a 503 (a database restart or a failover takes about that long).
+RETRY_AFTER_SECONDS = 30
 
 
 def render_error(code: int, detail: str | None = None):
     title, text = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
-    return render_template("errors/error.html", code=code, title=title, text=text, detail=detail), code
+    other_language = _in_the_other_language(text) if code == 503 else None
+    page = render_template(
+        "errors/error.html", code=code, title=title, text=text, detail=detail, other_language=other_language
+    )
+    return page, code
+
+
+def _in_the_other_language(text) -> dict:
+    """The message in the other interface language, for a page whose language switch may be out of reach."""
+    from flask_babel import force_locale, get_locale
+
+    code = "en" if str(get_locale()) == "fr" else "fr"
+    with force_locale(code):
+        return {"code": code, "text": str(text)}
 
 
 # URL prefixes whose errors are answered in JSON (the API registers its own), whatever raised them: routing,
@@ -84,6 +106,11 @@ def handle_http_exception(exc: HTTPException):
         headers["Allow"] = ", ".join(exc.valid_methods)
     if code == 429:
         headers["Retry-After"] = "60"
+    if code == 503:
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        headers["Cache-Control"] = "no-store"
+        if request.headers.get("HX-Request"):
+            headers["HX-Refresh"] = "true"  # htmx swaps no 5xx body: reload the page, which shows this one
     return body, status, headers
 
 

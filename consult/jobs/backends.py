@@ -83,7 +83,8 @@ class RQBackend:
         from redis import Redis
         from rq import Queue
 
-        self.connection = Redis.from_url(url)
+        # Short timeouts: with Redis away, queueing fails in seconds (a 503 page), it does not hang the request.
+        self.connection = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
         self.queue = Queue(queue, connection=self.connection)
         self.timeout = timeout
 
