@@ -152,6 +152,11 @@ def production_environment(database_url: str, redis: Redis, **extra: str) -> dic
             "CONSULT_RATELIMIT_STORAGE_URI": redis.url(1),
             "CONSULT_REDIS_URL": redis.url(0),
             "CONSULT_TRUSTED_PROXIES": "1",  # the load client plays the reverse proxy (X-Forwarded-For)
+            "CONSULT_PUBLIC_URL": "https://consultation.example",
+            # Production requires SMTP; no run here sends mail (the citizens' addresses are already confirmed).
+            "CONSULT_MAIL_BACKEND": "smtp",
+            "CONSULT_MAIL_HOST": "127.0.0.1",
+            "CONSULT_MAIL_SECURITY": "none",
             "HF_HUB_OFFLINE": "1",
             **extra,
         }
@@ -374,7 +379,13 @@ def seed(database_url: str, *, users: int, contributions: int, migrate: bool = T
         )
         session.add(consultation)
         people = [
-            User(email=email, pseudonym=f"Citoyen {n}", password_hash=password_hash, privacy_consent_at=now)
+            User(
+                email=email,
+                pseudonym=f"Citoyen {n}",
+                password_hash=password_hash,
+                privacy_consent_at=now,
+                email_verified_at=now,
+            )
             for n, email in enumerate(emails)
         ]
         session.add_all(people)

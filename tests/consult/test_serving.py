@@ -19,8 +19,18 @@ GOOD_KEY = "k" * 48
 PG = "postgresql+psycopg://consult@db.internal/consult"
 
 
+# What production needs besides the database and Redis (checked first), so that their checks are the ones seen.
+MAIL = {
+    "CONSULT_MAIL_BACKEND": "smtp",
+    "CONSULT_MAIL_HOST": "localhost",
+    "CONSULT_MAIL_SECURITY": "none",
+    "CONSULT_PUBLIC_URL": "https://consultation.example",
+}
+
+
 def _serve_prod(**values: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CONSULT_", "FLASK_"))}
+    env.update(MAIL)
     env.update(values)
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
