@@ -2,8 +2,9 @@
 characters. Out-of-range input gets a 404 or a 400, never a database error (a 500 whose log would hold the
 values).
 
-- `<int:…>` in a URL matches only ids up to the largest 64-bit integer (SQLite's and PostgreSQL's bigint);
-  beyond, the URL does not exist (404).
+- `<int:…>` in a URL matches only ids up to the largest 32-bit integer: PostgreSQL's `integer` columns (which
+  SQLModel's `int` ids are) refuse anything larger, and SQLite's 64-bit ids never reach it in practice; beyond,
+  the URL does not exist (404).
 - Other URL parts never match control characters (404).
 - Query and form values lose their control characters except tab and line breaks: a NUL byte cannot be
   stored by PostgreSQL, and nothing a person types contains one; the rest of the text is kept.
@@ -19,7 +20,8 @@ from flask import Flask, Request
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
-MAX_DB_INT = 2**63 - 1
+# The largest value of PostgreSQL's `integer` (int4) columns: every id and counter column of models.py.
+MAX_DB_INT = 2**31 - 1
 # C0 and C1 control characters, DEL, and lone surrogates (left by undecodable bytes), except \t \n \r.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
@@ -35,7 +37,7 @@ def db_int(value: object, *, low: int = 1, high: int = MAX_DB_INT) -> int | None
         return None
     if isinstance(value, str):
         value = value.strip()
-        if not (value.isascii() and value.isdigit()) or len(value) > 19:
+        if not (value.isascii() and value.isdigit()) or len(value) > 10:
             return None
         value = int(value)
     if not isinstance(value, int) or not low <= value <= high:
@@ -72,7 +74,7 @@ def cursor_key(value: object, key_type: type):
 
 
 def cursor_id(value: object) -> int:
-    """A pagination cursor's row id (1 … 2**63 − 1), or ValueError."""
+    """A pagination cursor's row id (1 … 2**31 − 1), or ValueError."""
     number = db_int(value) if type(value) in (int, str) else None
     if number is None:
         raise ValueError("an id is expected")
@@ -80,7 +82,7 @@ def cursor_id(value: object) -> int:
 
 
 class BoundedIntConverter(IntegerConverter):
-    """`<int:…>` limited to what an id column holds (1 … 2**63 − 1)."""
+    """`<int:…>` limited to what an id column holds (1 … 2**31 − 1)."""
 
     def __init__(self, map, fixed_digits: int = 0, min: int | None = 1, max: int | None = MAX_DB_INT, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)

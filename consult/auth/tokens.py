@@ -13,6 +13,7 @@ import hashlib
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlmodel import Session
 
+from consult.inputs import MAX_DB_INT
 from consult.models import User
 
 PURPOSES = ("confirm-email", "reset-password")
@@ -43,7 +44,7 @@ def read_token(token: str, *, purpose: str, secret_key: str, max_age: int, sessi
         user_id, fingerprint = _serializer(secret_key, purpose).loads(token, max_age=max_age)
     except (BadSignature, SignatureExpired, ValueError, TypeError):
         return None
-    if type(user_id) is not int or not 1 <= user_id < 2**63:
+    if type(user_id) is not int or not 1 <= user_id <= MAX_DB_INT:
         return None
     user = session.get(User, user_id)
     if user is None or not user.is_active or _fingerprint(user) != fingerprint:

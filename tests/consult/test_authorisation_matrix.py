@@ -113,6 +113,8 @@ POLICY: dict[str, Policy] = {
     "reports.download": Policy(ANALYSTS),
     "opendata.import_form": Policy(ANALYSTS),
     "opendata.import_submit": Policy(ANALYSTS, probe_post=False),
+    "opendata.import_task": Policy(ANALYSTS),
+    "opendata.import_confirm": Policy(ANALYSTS, probe_post=False),
     "opendata.export_zip": Policy(ANALYSTS),
     "admin.users": Policy(ADMINS),
     "admin.set_role": Policy(ADMINS),
