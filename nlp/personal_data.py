@@ -99,6 +99,17 @@ _PHONE = re.compile(
 _NIR_CANDIDATE = re.compile(r"(?<![\w])[1-478](?:[ .\-]?[0-9AaBb]){14}(?![\w])(?![ .\-]?\d)")
 _NIR_SHAPE = re.compile(r"[1-478]\d{2}(?:0[1-9]|1[0-2]|[2-9]\d)(?:\d{2}|2[AB])\d{6}\d{2}")
 
+# The same 13 characters, with or without the 2-digit key, right after a cue naming the number
+# (« numéro de sécu c'est … », « n° de sécurité sociale : … », « NIR : … », « carte Vitale … »); at most
+# 40 characters without digits between the cue and the number. Matched on the lower-cased text.
+_NIR_CUED = _accent_insensitive(
+    r"(?:\bsecu\b|\bsecurite sociale\b|\bs\.s\.|\bn(?:°|o|um(?:ero)?)\.? ?ss\b|\bnir\b|\binsee\b|"
+    r"\bcarte vitale\b|\bimmatriculation\b)"
+    r"[^\d\n]{0,40}?"
+    r"(?<![\w])(?P<x>[1-478](?:[ .\-]?[0-9ab]){12}(?:(?:[ .\-]?\d){2})?)(?![\w])(?![ .\-]?\d)"
+)
+_NIR_SHAPE_ANY_KEY = re.compile(r"[1-478]\d{2}(?:0[1-9]|1[0-2]|[2-9]\d)(?:\d{2}|2[AB])\d{6}(?:\d{2})?")
+
 _IBAN_CANDIDATE = re.compile(r"(?<![\w])[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]){11,30}(?![\w])")
 _IBAN_LENGTHS = {
     "FR": 27,
@@ -166,6 +177,12 @@ def _nirs(text: str) -> Iterable[tuple[int, int, str]]:
     for m in _NIR_CANDIDATE.finditer(text):
         if is_valid_nir(m.group()):
             yield m.start(), m.end(), "nir"
+    # After an explicit cue the writer says what the number is: a NIR-shaped number with a wrong key
+    # (a typo, a made-up key) or without its key is still their social-security number. The checksum
+    # only protects precision where no cue does.
+    for m in _NIR_CUED.finditer(_lower(text)):
+        if _NIR_SHAPE_ANY_KEY.fullmatch(_SEP.sub("", m.group("x")).upper()):
+            yield m.start("x"), m.end("x"), "nir"
 
 
 def _ibans(text: str) -> Iterable[tuple[int, int, str]]:

@@ -46,11 +46,49 @@ def test_nir_key_and_corsica():
     assert is_valid_nir(group(make_nir(1, 75, 3, "75", 123, 456), 2, "."))
 
 
-def test_nir_with_a_wrong_key_is_not_a_nir():
+def test_nir_with_a_wrong_key_is_not_a_nir_without_a_cue():
     nir = make_nir(1, 75, 3, "75", 123, 456)
     wrong = nir[:13] + f"{(int(nir[13:]) % 97) + 1:02d}"
-    assert "nir" in types(f"Mon numéro de sécu est {nir}.", names=False)
-    assert types(f"Mon numéro de sécu est {wrong}.", names=False) == []
+    assert "nir" in types(f"Le dossier porte le numéro {nir}.", names=False)
+    assert types(f"Le dossier porte le numéro {wrong}.", names=False) == []
+    assert types(f"Le dossier porte le numéro {nir[:13]}.", names=False) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("mon numéro de sécu c'est 1 85 05 78 006 084 36", "1 85 05 78 006 084 36"),
+        ("Numéro de sécurité sociale : 1 85 05 78 006 084 36.", "1 85 05 78 006 084 36"),
+        ("numero de securite sociale: 185057800608436", "185057800608436"),
+        ("Mon NIR est 2 84 11 2A 004 012 99, merci de corriger.", "2 84 11 2A 004 012 99"),
+        ("N° SS 1.85.05.78.006.084.36", "1.85.05.78.006.084.36"),
+        ("ma carte Vitale porte le numéro 2 91 12 69 123 045 (sans la clé)", "2 91 12 69 123 045"),
+        ("Sécu : 1850578006084", "1850578006084"),
+    ],
+)
+def test_nir_after_a_cue_is_found_whatever_its_key(text, number):
+    body = "".join(c for c in number if c.isalnum())
+    assert not is_valid_nir(body), "the case must exercise a wrong or missing key"
+    assert [(s.type, s.text) for s in detect(text, names=False)] == [("nir", number)]
+    assert number not in redact(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # no cue: the checksum decides
+        "Le lot 1 85 05 78 006 084 36 est arrivé.",
+        # a cue but a number that is not NIR-shaped (month 13, 14 digits, a longer run of digits)
+        "numéro de sécu : 1 85 13 78 006 084 36",
+        "numéro de sécu : 1 85 05 78 006 084 3",
+        "numéro de sécu : 1 85 05 78 006 084 36 12",
+        # a cue too far from the number, or another number in between
+        "La sécurité sociale a dépensé en 2019 un total de 185057800608436 euros.",
+        "La sécurité sociale, qui nous protège tous depuis longtemps, reste un pilier : 185057800608436.",
+    ],
+)
+def test_cue_does_not_turn_other_numbers_into_nirs(text):
+    assert "nir" not in types(text, names=False)
 
 
 def test_iban_checksum():
