@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
@@ -301,6 +303,45 @@ def purge(dry_run: bool, only: tuple[str, ...]) -> None:
         raise SystemExit(1)
 
 
+@click.command("backup", help="Sauvegarder la base (pg_dump au format custom, ou copie SQLite cohérente).")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Remplacer le fichier s'il existe déjà.")
+@with_appcontext
+def backup_command(path: Path, force: bool) -> None:
+    from consult.backup import BackupError, backup
+
+    try:
+        report = backup(current_app.config["DATABASE_URL"], path, overwrite=force)
+    except BackupError as exc:
+        click.echo(f"Erreur : {exc}", err=True)
+        raise SystemExit(1) from None
+    click.echo(
+        f"Sauvegarde {report.kind} écrite : {report.path} ({report.size / 1e6:.1f} Mo, "
+        f"version de migration {report.revision or 'aucune'})."
+    )
+
+
+@click.command("restore", help="Restaurer une sauvegarde de `consult backup` (remplace tout le contenu de la base).")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Remplacer le contenu d'une base qui n'est pas vide.")
+@with_appcontext
+def restore_command(path: Path, force: bool) -> None:
+    from consult.backup import BackupError, restore
+
+    try:
+        report = restore(current_app.config["DATABASE_URL"], path, force=force)
+    except BackupError as exc:
+        click.echo(f"Erreur : {exc}", err=True)
+        raise SystemExit(1) from None
+    replaced = f", {report.replaced_tables} tables remplacées" if report.replaced_tables else ""
+    click.echo(f"Sauvegarde {path} restaurée ({report.kind}{replaced}), version de migration {report.revision}.")
+    for table in ("user", "consultation", "contribution", "vote", "comment"):
+        if table in report.counts:
+            click.echo(f"  {table:<13} {report.counts[table]} lignes")
+    if report.needs_upgrade:
+        click.echo(f"La sauvegarde précède ce code (dernière version : {report.head}) : lancez « consult db upgrade ».")
+
+
 def register_commands(app: Flask) -> None:
     from consult.analysis.commands import COMMANDS as ANALYSIS_COMMANDS
     from consult.assistant.cli import assistant_group
@@ -314,6 +355,8 @@ def register_commands(app: Flask) -> None:
         set_role,
         sync_taxonomy_command,
         purge,
+        backup_command,
+        restore_command,
         import_command,
         export_opendata_command,
         report_command,
