@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from html import unescape
 
 import pytest
 from sqlalchemy.exc import DatabaseError
@@ -107,6 +108,25 @@ def test_unknown_items_and_actions(client, moderator, pending):
 
 
 # --- Decisions, each with its event --------------------------------------------------------------------------
+
+
+def test_rejection_details_are_screened_and_length_limited_keeping_the_moderators_text(
+    client, session, moderator, pending
+):
+    health = "Madame Jeanne Durand, votre voisine, est sous dialyse : appelez-la au 06 12 34 56 78."
+    response = act(client, pending, "refuser", reason="autre", details=health)
+    assert response.status_code == 422
+    assert "données personnelles" in text(response) and "reformulez" in text(response)
+    assert "06 12 34 56 78" in unescape(text(response))  # kept in the form for the moderator to rewrite
+    too_long = "Votre texte reprend une publicité. " * 40  # 1,400 characters
+    response = act(client, pending, "refuser", reason="autre", details=too_long)
+    assert response.status_code == 422
+    assert f"Le texte fait {len(too_long.strip())} caractères : 1000 au plus." in unescape(text(response))
+    assert too_long.strip() in unescape(text(response))
+    assert events(session) == [] and reload(session, Contribution, pending.id).status == "pending"
+    assert reload(session, Contribution, pending.id).rejection_reason is None
+    response = act(client, pending, "refuser", reason="autre", details="x" * 1000)
+    assert response.status_code == 303 and reload(session, Contribution, pending.id).status == "rejected"
 
 
 def test_publish_pending(client, session, moderator, pending):
