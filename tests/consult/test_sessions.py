@@ -66,6 +66,30 @@ def test_session_fixation_a_cookie_planted_before_login_gives_nothing(app, clien
         assert http_session["lang"] == "en"  # the language choice survives the fresh session
 
 
+def csrf_token(client, path="/connexion") -> str:
+    html = client.get(path).get_data(as_text=True)
+    return html.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+
+
+def test_session_fixation_a_csrf_token_known_before_login_is_worthless_after(app, client, make_user):
+    # An attacker who planted a cookie can read its CSRF token (the cookie is signed, not encrypted): the token of
+    # the session before login must not be accepted on the signed-in session's forms.
+    app.config["WTF_CSRF_ENABLED"] = True
+    user = make_user()
+    planted = csrf_token(client)
+    response = client.post("/connexion", data={"email": user.email, "password": PASSWORD, "csrf_token": planted})
+    assert response.status_code == 302
+    with client.session_transaction() as http_session:
+        assert "csrf_token" not in http_session  # a new secret is drawn at the next form
+    assert signed_in(client)
+    change = {"current_password": PASSWORD, "new_password": "Un-autre-mot-de-passe-s0lide"}
+    refused = client.post("/compte/mot-de-passe", data={**change, "csrf_token": planted})
+    assert refused.status_code == 400 and "jeton de sécurité" in refused.get_data(as_text=True)
+    fresh = csrf_token(client, "/compte/")
+    assert fresh != planted
+    assert client.post("/compte/mot-de-passe", data={**change, "csrf_token": fresh}).status_code == 302
+
+
 def test_password_change_logs_out_the_other_sessions_only(app, make_user):
     user = make_user()
     here, elsewhere = app.test_client(), app.test_client()
