@@ -306,7 +306,11 @@ class CommentStatus(StrEnum):
 class Comment(SQLModel, table=True):
     """A comment on a published contribution; one level of replies (parent_id points to a top-level comment)."""
 
-    __table_args__ = (Index("ix_comment_thread", "contribution_id", "parent_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_comment_thread", "contribution_id", "parent_id", "created_at"),
+        # The moderation queue: pending comments oldest first, and their count, without reading every comment.
+        Index("ix_comment_moderation", "status", "created_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     contribution_id: int = Field(sa_column=_cascade_fk("contribution.id", nullable=False))

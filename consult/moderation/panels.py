@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
-from consult.analysis.services import FoundSpan, personal_data_spans, similar_contributions
+from consult.analysis.services import FoundSpan, personal_data_spans
 from consult.models import (
     AutomaticLabel,
     Comment,
@@ -159,17 +159,13 @@ def load_contribution_panel(*, session: Session, contribution: Contribution) -> 
 def _similar(
     session: Session, contribution: Contribution, automatic: AutomaticLabel | None
 ) -> list[tuple[Contribution, float]]:
-    """Duplicate candidates stored by the analysis when it has read this text, else the similarity index's answer."""
-    if contribution.status == ContributionStatus.DUPLICATE:
+    """The duplicate candidates stored by the automatic labels (at submission, edit or analysis run).
+
+    Never the similarity index: building it for a consultation takes seconds to minutes at 100,000 texts, which a
+    moderator's click must not pay. A contribution without automatic labels shows none until an analysis run.
+    """
+    if contribution.status == ContributionStatus.DUPLICATE or automatic is None:
         return []
-    if automatic is None:
-        return similar_contributions(
-            session=session,
-            consultation_id=contribution.consultation_id,
-            text=f"{contribution.title}\n{contribution.body}",
-            k=SIMILAR_SHOWN,
-            exclude_id=contribution.id,
-        )
     stored = [(c["id"], c["score"]) for c in automatic.duplicate_candidates][:SIMILAR_SHOWN]
     if not stored:
         return []

@@ -1,16 +1,19 @@
 """The moderation queue: what to triage first, with filters, sorts and counts per state.
 
 "À traiter" lists the pending contributions (oldest first: first come, first served), then the
-contributions with open flags (most flagged first), then the pending or flagged comments. The other
-states list contributions in that state. Each page is one query per kind, served by indexes.
+contributions with open flags (most flagged first), then the pending comments, then the flagged ones. The other
+states list contributions in that state. Each run is a LIMIT query on its own index, and the sizes come from the
+counts per state the tabs show anyway: at 100,000 contributions a page is a handful of small queries.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
-from sqlalchemy import case, func, or_, union
+from sqlalchemy import func, union
 from sqlmodel import Session, select
 
 from consult.models import (
@@ -27,6 +30,7 @@ from consult.models import (
 
 PAGE_SIZE = 30
 EXCERPT = 220
+EXCERPT_READ = 600  # characters of the body read for the excerpt (whitespace runs shrink when it is cut)
 
 TODO, COMMENTS = "todo", "comments"
 STATES = (
@@ -101,11 +105,13 @@ class QueuePage:
         return max(1, -(-self.total // PAGE_SIZE))
 
 
-def _open_flags_by_comment():
+def _open_flags(target):
+    """Open flags per contribution or comment: a small grouped set (served by the partial indexes on open flags)."""
+    column = Flag.contribution_id if target == "contribution" else Flag.comment_id
     return (
-        select(Flag.comment_id.label("target_id"), func.count().label("open_flags"))
-        .where(Flag.resolved_at.is_(None), Flag.comment_id.is_not(None))
-        .group_by(Flag.comment_id)
+        select(column.label("target_id"), func.count().label("open_flags"))
+        .where(Flag.resolved_at.is_(None), column.is_not(None))
+        .group_by(column)
         .subquery()
     )
 
@@ -119,16 +125,7 @@ def _open_flagged_contributions():
     )
 
 
-def _open_flags_by_contribution():
-    return (
-        select(Flag.contribution_id.label("target_id"), func.count().label("open_flags"))
-        .where(Flag.resolved_at.is_(None), Flag.contribution_id.is_not(None))
-        .group_by(Flag.contribution_id)
-        .subquery()
-    )
-
-
-def _contribution_conditions(filters: QueueFilters) -> list:
+def _label_conditions(filters: QueueFilters) -> list:
     """Conditions as id sets or indexed columns, never an OR over the whole table: each state stays an index lookup."""
     conditions = []
     if filters.consultation_id:
@@ -161,166 +158,283 @@ def _contribution_conditions(filters: QueueFilters) -> list:
             )
             .exists()
         )
+    return conditions
+
+
+def _state_conditions(filters: QueueFilters) -> list:
+    """The state's conditions for the orders that are not split into pending then flagged."""
     # The states to triage are small id sets (pending, flagged) probed by primary key; a status condition beside
     # them would make the planner scan every reviewable contribution instead.
     if filters.state == "flagged" or filters.flagged:
-        conditions.append(Contribution.id.in_(_open_flagged_contributions()))
+        conditions = [Contribution.id.in_(_open_flagged_contributions())]
     elif filters.state == TODO:
         pending = select(Contribution.id).where(Contribution.status == ContributionStatus.PENDING)
-        conditions.append(Contribution.id.in_(union(pending, _open_flagged_contributions())))
+        conditions = [Contribution.id.in_(union(pending, _open_flagged_contributions()))]
+    else:
+        conditions = []
     if filters.state in set(ContributionStatus):
         conditions.append(Contribution.status == filters.state)
     return conditions
 
 
-def _contribution_order(filters: QueueFilters, flags) -> tuple[list, bool]:
-    """The ORDER BY, and whether it uses `flags` (open flags per contribution, a small grouped set to outer-join)."""
-    open_flags = func.coalesce(flags.c.open_flags, 0)
-    orders = {
-        "oldest": [Contribution.created_at, Contribution.id],
-        "newest": [Contribution.created_at.desc(), Contribution.id.desc()],
-        "flags": [open_flags.desc(), Contribution.created_at, Contribution.id],
-        "votes": [Contribution.vote_count.desc(), Contribution.id],
-    }
-    if filters.sort in orders:
-        return orders[filters.sort], filters.sort == "flags"
-    if filters.state in (TODO, ContributionStatus.PENDING, "flagged"):
-        pending_first = case((Contribution.status == ContributionStatus.PENDING, 0), else_=1)
-        return [pending_first, open_flags.desc(), Contribution.created_at, Contribution.id], True
-    return orders["newest"], False
+@dataclass
+class _Segment:
+    """A run of the queue in one order (pending contributions, then flagged ones, then comments…).
+
+    Pages walk through the segments in turn, each one a LIMIT query on its own index, so that the queue never sorts
+    the union of pending and flagged items. Its size comes from the counts per state when the filters allow.
+    """
+
+    fetch: Callable[[int, int, bool], list]  # (offset, limit, keys_only) -> QueueItems, or "kind:id" keys
+    count: Callable[[], int]
+    known: int | None = None
+
+    @cached_property
+    def total(self) -> int:
+        return self.known if self.known is not None else self.count()
 
 
-def _contributions(session: Session, filters: QueueFilters, offset: int, limit: int) -> tuple[list[QueueItem], int]:
-    conditions = _contribution_conditions(filters)
-    total = session.exec(select(func.count()).select_from(Contribution).where(*conditions)).one()
-    if limit <= 0 or offset >= total:
-        return [], total
-    flags = _open_flags_by_contribution()
-    order, uses_flags = _contribution_order(filters, flags)
-    statement = (
-        select(Contribution, User.pseudonym, Consultation.title)
-        .join(User, User.id == Contribution.author_id)
-        .join(Consultation, Consultation.id == Contribution.consultation_id)
-        .where(*conditions)
-        .order_by(*order)
-        .offset(offset)
-        .limit(limit)
-    )
-    if uses_flags:
-        statement = statement.outerjoin(flags, flags.c.target_id == Contribution.id)
-    rows = session.exec(statement).all()
-    open_flags = dict(
+def _contribution_segment(
+    session: Session, conditions: list, order: list, *, flags=None, outer: bool = False, known: int | None = None
+) -> _Segment:
+    """Contributions matching `conditions` in `order`; `flags` (open flags per contribution) joined when given."""
+
+    def joined(statement):
+        if flags is None:
+            return statement
+        if outer:
+            return statement.outerjoin(flags, flags.c.target_id == Contribution.id)
+        return statement.join(flags, flags.c.target_id == Contribution.id)
+
+    def count() -> int:
+        return session.exec(joined(select(func.count()).select_from(Contribution)).where(*conditions)).one()
+
+    def fetch(offset: int, limit: int, keys_only: bool) -> list:
+        if keys_only:
+            statement = joined(select(Contribution.id)).where(*conditions).order_by(*order).offset(offset).limit(limit)
+            return [f"contribution:{cid}" for cid in session.exec(statement)]
+        # Only what a row shows: the start of the body, not the whole text, and no ORM objects.
+        statement = (
+            select(
+                Contribution.id,
+                Contribution.version,
+                Contribution.status,
+                Contribution.title,
+                func.substr(Contribution.body, 1, EXCERPT_READ),
+                Contribution.created_at,
+                Contribution.theme_id,
+                Contribution.vote_count,
+                User.pseudonym,
+                Consultation.title,
+            )
+            .join(User, User.id == Contribution.author_id)
+            .join(Consultation, Consultation.id == Contribution.consultation_id)
+        )
+        rows = session.exec(joined(statement).where(*conditions).order_by(*order).offset(offset).limit(limit)).all()
+        open_flags = _open_flag_counts(session, Flag.contribution_id, [row[0] for row in rows])
+        return [
+            QueueItem(
+                kind="contribution",
+                id=cid,
+                version=version,
+                status=status,
+                title=title,
+                excerpt=_excerpt(body),
+                author=pseudonym,
+                created_at=created_at,
+                consultation=consultation,
+                open_flags=open_flags.get(cid, 0),
+                contribution_id=cid,
+                theme_id=theme_id,
+                vote_count=vote_count,
+            )
+            for cid, version, status, title, body, created_at, theme_id, vote_count, pseudonym, consultation in rows
+        ]
+
+    return _Segment(fetch, count, known)
+
+
+def _open_flag_counts(session: Session, column, ids: list[int]) -> dict[int, int]:
+    if not ids:
+        return {}
+    return dict(
         session.exec(
-            select(Flag.contribution_id, func.count())
-            .where(Flag.contribution_id.in_([c.id for c, _, _ in rows]), Flag.resolved_at.is_(None))
-            .group_by(Flag.contribution_id)
+            select(column, func.count()).where(column.in_(ids), Flag.resolved_at.is_(None)).group_by(column)
         ).all()
     )
-    items = [
-        QueueItem(
-            kind="contribution",
-            id=c.id,
-            version=c.version,
-            status=c.status,
-            title=c.title,
-            excerpt=_excerpt(c.body),
-            author=pseudonym,
-            created_at=c.created_at,
-            consultation=consultation,
-            open_flags=open_flags.get(c.id, 0),
-            contribution_id=c.id,
-            theme_id=c.theme_id,
-            vote_count=c.vote_count,
-        )
-        for c, pseudonym, consultation in rows
-    ]
-    return items, total
 
 
-def _comments(session: Session, filters: QueueFilters, offset: int, limit: int) -> tuple[list[QueueItem], int]:
-    flags = _open_flags_by_comment()
-    conditions = [
-        or_(
-            Comment.status == CommentStatus.PENDING,
-            Comment.status.in_([CommentStatus.PUBLISHED, CommentStatus.HIDDEN]) & (flags.c.open_flags > 0),
-        )
-    ]
+def _comment_segment(session: Session, filters: QueueFilters, *, flagged: bool, known: int | None) -> _Segment:
+    """Pending comments (oldest first), or published/hidden comments with open flags (most flagged first)."""
+    flags = _open_flags("comment")
+    if flagged:
+        conditions = [Comment.status.in_([CommentStatus.PUBLISHED, CommentStatus.HIDDEN])]
+        order = [flags.c.open_flags.desc(), Comment.created_at, Comment.id]
+    else:
+        conditions = [Comment.status == CommentStatus.PENDING]
+        order = [Comment.created_at, Comment.id]
     if filters.consultation_id:
         conditions.append(Contribution.consultation_id == filters.consultation_id)
-    joined = (
-        select(Comment.id)
-        .join(Contribution, Contribution.id == Comment.contribution_id)
-        .outerjoin(flags, flags.c.target_id == Comment.id)
-        .where(*conditions)
-    )
-    total = session.exec(select(func.count()).select_from(joined.subquery())).one()
-    if limit <= 0 or offset >= total:
-        return [], total
-    pending_first = case((Comment.status == CommentStatus.PENDING, 0), else_=1)
-    statement = (
-        select(Comment, Contribution.title, User.pseudonym, Consultation.title, func.coalesce(flags.c.open_flags, 0))
-        .join(Contribution, Contribution.id == Comment.contribution_id)
-        .join(Consultation, Consultation.id == Contribution.consultation_id)
-        .join(User, User.id == Comment.author_id)
-        .outerjoin(flags, flags.c.target_id == Comment.id)
-        .where(*conditions)
-        .order_by(pending_first, func.coalesce(flags.c.open_flags, 0).desc(), Comment.created_at, Comment.id)
-        .offset(offset)
-        .limit(limit)
-    )
-    items = [
-        QueueItem(
-            kind="comment",
-            id=comment.id,
-            version=comment.version,
-            status=comment.status,
-            title=contribution_title,
-            excerpt=_excerpt(comment.body),
-            author=pseudonym,
-            created_at=comment.created_at,
-            consultation=consultation,
-            open_flags=open_flags,
-            contribution_id=comment.contribution_id,
+
+    def joined(statement):
+        if filters.consultation_id:
+            statement = statement.join(Contribution, Contribution.id == Comment.contribution_id)
+        return statement.join(flags, flags.c.target_id == Comment.id) if flagged else statement
+
+    def count() -> int:
+        return session.exec(joined(select(func.count()).select_from(Comment)).where(*conditions)).one()
+
+    def fetch(offset: int, limit: int, keys_only: bool) -> list:
+        ids = list(
+            session.exec(joined(select(Comment.id)).where(*conditions).order_by(*order).offset(offset).limit(limit))
         )
-        for comment, contribution_title, pseudonym, consultation, open_flags in session.exec(statement)
-    ]
-    return items, total
+        if keys_only:
+            return [f"comment:{cid}" for cid in ids]
+        if not ids:
+            return []
+        rows = session.exec(
+            select(Comment, Contribution.title, User.pseudonym, Consultation.title)
+            .join(Contribution, Contribution.id == Comment.contribution_id)
+            .join(Consultation, Consultation.id == Contribution.consultation_id)
+            .join(User, User.id == Comment.author_id)
+            .where(Comment.id.in_(ids))
+        ).all()
+        open_flags = _open_flag_counts(session, Flag.comment_id, ids)
+        by_id = {row[0].id: row for row in rows}
+        return [
+            QueueItem(
+                kind="comment",
+                id=comment.id,
+                version=comment.version,
+                status=comment.status,
+                title=contribution_title,
+                excerpt=_excerpt(comment.body),
+                author=pseudonym,
+                created_at=comment.created_at,
+                consultation=consultation,
+                open_flags=open_flags.get(comment.id, 0),
+                contribution_id=comment.contribution_id,
+            )
+            for comment, contribution_title, pseudonym, consultation in (by_id[i] for i in ids)
+        ]
+
+    return _Segment(fetch, count, known)
+
+
+def _segments(session: Session, filters: QueueFilters, counts: dict[str, int] | None) -> list[_Segment]:
+    """The queue's segments for these filters, in page order (sizes from `counts` when they are the same sets)."""
+    # The counts per state are counted within the consultation filter only: other filters make sizes unknown.
+    plain = counts is not None and not filters.only_contributions and not filters.flagged
+
+    def known(state: str) -> int | None:
+        return counts[state] if plain else None
+
+    # Comments carry no label: only the consultation filter applies to them, and "flagged only" keeps flagged ones.
+    comments = [_comment_segment(session, filters, flagged=True, known=counts["flagged_comments"] if counts else None)]
+    if not filters.flagged:
+        pending_comments = counts["pending_comments"] if counts else None
+        comments.insert(0, _comment_segment(session, filters, flagged=False, known=pending_comments))
+    if filters.state == COMMENTS:
+        return comments
+    labels = _label_conditions(filters)
+    flags = _open_flags("contribution")
+    pending = _contribution_segment(
+        session,
+        [Contribution.status == ContributionStatus.PENDING, *labels],
+        [Contribution.created_at, Contribution.id],
+        known=known(ContributionStatus.PENDING),
+    )
+    flagged = _contribution_segment(
+        session,
+        [Contribution.status.in_(FLAG_REVIEWABLE), *labels],
+        [flags.c.open_flags.desc(), Contribution.created_at, Contribution.id],
+        flags=flags,
+        known=counts["flagged"] if counts is not None and not filters.only_contributions else None,
+    )
+    priority = filters.sort == "priority"
+    if priority and filters.state == TODO:
+        contributions = [flagged] if filters.flagged else [pending, flagged]
+        return contributions if filters.only_contributions else contributions + comments
+    if priority and filters.state == ContributionStatus.PENDING and not filters.flagged:
+        return [pending]
+    if priority and filters.state == "flagged":
+        return [flagged]
+    order = {
+        "oldest": [Contribution.created_at, Contribution.id],
+        "flags": [func.coalesce(flags.c.open_flags, 0).desc(), Contribution.created_at, Contribution.id],
+        "votes": [Contribution.vote_count.desc(), Contribution.id],
+    }.get(filters.sort, [Contribution.created_at.desc(), Contribution.id.desc()])
+    state_known = None
+    if plain and filters.state in set(ContributionStatus):
+        state_known = counts[filters.state]
+    elif plain and filters.state == TODO:
+        state_known = counts[ContributionStatus.PENDING] + counts["flagged"]
+    segment = _contribution_segment(
+        session,
+        [*_state_conditions(filters), *labels],
+        order,
+        flags=flags if filters.sort == "flags" else None,
+        outer=True,
+        known=state_known,
+    )
+    if filters.state == TODO and not filters.only_contributions:
+        return [segment, *comments]
+    return [segment]
+
+
+def _walk(segments: list[_Segment], offset: int, limit: int, *, keys_only: bool = False) -> list:
+    """`limit` rows from `offset` across the segments; a segment's size is counted only when a page skips it whole."""
+    rows: list = []
+    for segment in segments:
+        if len(rows) >= limit:
+            break
+        wanted = limit - len(rows)
+        skipped_whole = segment.known is not None and offset >= segment.known
+        found = [] if skipped_whole else segment.fetch(offset, wanted, keys_only)
+        rows += found
+        if len(found) == wanted:
+            break
+        # This segment ends on this page: what the next one skips is what is left of the offset.
+        size = offset + len(found) if found else (segment.total if offset else 0)
+        offset = max(0, offset - size)
+    return rows
 
 
 def load_queue(*, session: Session, filters: QueueFilters) -> QueuePage:
     """One page of the queue and the counts per state (for the tabs)."""
-    offset = (filters.page - 1) * PAGE_SIZE
-    page = QueuePage(filters=filters, counts=count_states(session=session, filters=filters))
-    if filters.state == COMMENTS:
-        page.items, page.total = _comments(session, filters, offset, PAGE_SIZE)
-        return page
-    contributions, n_contributions = _contributions(session, filters, offset, PAGE_SIZE)
-    page.items, page.total = contributions, n_contributions
-    if filters.state == TODO and not filters.only_contributions:
-        # Comments come after every contribution to triage: they take the rest of the page, then the next pages.
-        room = PAGE_SIZE - len(contributions)
-        comments, n_comments = _comments(session, filters, max(0, offset - n_contributions), room)
-        page.items += comments
-        page.total += n_comments
+    counts = count_states(session=session, filters=filters)
+    segments = _segments(session, filters, counts)
+    page = QueuePage(filters=filters, counts=counts)
+    page.items = _walk(segments, (filters.page - 1) * PAGE_SIZE, PAGE_SIZE)
+    page.total = sum(segment.total for segment in segments)
     return page
 
 
 def count_states(*, session: Session, filters: QueueFilters) -> dict[str, int]:
-    """How many contributions in each state (within the consultation filter), plus flagged and comments to triage."""
+    """How many contributions in each state (within the consultation filter), plus flagged and comments to triage.
+
+    Pending and flagged contributions are disjoint (flags count on published or hidden ones only), so "to triage"
+    is a sum, not one more query over their union.
+    """
     statement = select(Contribution.status, func.count()).group_by(Contribution.status)
     if filters.consultation_id:
         statement = statement.where(Contribution.consultation_id == filters.consultation_id)
     counts = dict.fromkeys(STATES, 0)
     counts.update(dict(session.exec(statement).all()))
+    flagged = select(func.count(func.distinct(Flag.contribution_id))).join(
+        Contribution, Contribution.id == Flag.contribution_id
+    )
+    flagged = flagged.where(Flag.resolved_at.is_(None), Flag.contribution_id.is_not(None))
+    flagged = flagged.where(Contribution.status.in_(FLAG_REVIEWABLE))
+    if filters.consultation_id:
+        flagged = flagged.where(Contribution.consultation_id == filters.consultation_id)
+    counts["flagged"] = session.exec(flagged).one()
     only = QueueFilters(consultation_id=filters.consultation_id)
-    counts["flagged"] = _flagged_reviewable(session, only)
-    counts[COMMENTS] = _comments(session, only, 0, 0)[1]
-    counts[TODO] = _contributions(session, replace(only, state=TODO), 0, 0)[1] + counts[COMMENTS]
+    counts["pending_comments"] = _comment_segment(session, only, flagged=False, known=None).total
+    counts["flagged_comments"] = _comment_segment(session, only, flagged=True, known=None).total
+    counts[COMMENTS] = counts["pending_comments"] + counts["flagged_comments"]
+    counts[TODO] = counts[ContributionStatus.PENDING] + counts["flagged"] + counts[COMMENTS]
     return counts
-
-
-def _flagged_reviewable(session: Session, filters: QueueFilters) -> int:
-    return _contributions(session, replace(filters, state="flagged"), 0, 0)[1]
 
 
 def _excerpt(text: str) -> str:
@@ -329,8 +443,11 @@ def _excerpt(text: str) -> str:
 
 
 def neighbours(*, session: Session, filters: QueueFilters, kind: str, item_id: int) -> tuple[str | None, str | None]:
-    """The previous and next items of the queue around one item (on its page), as "kind:id" keys."""
-    keys = [f"{i.kind}:{i.id}" for i in load_queue(session=session, filters=filters).items]
+    """The previous and next items of the queue around one item (on its page), as "kind:id" keys.
+
+    Only the page's keys are read (no counts per state, no texts): the item panel pays one small query per segment.
+    """
+    keys = _walk(_segments(session, filters, None), (filters.page - 1) * PAGE_SIZE, PAGE_SIZE, keys_only=True)
     key = f"{kind}:{item_id}"
     if key not in keys:
         return None, keys[0] if keys else None
