@@ -69,6 +69,7 @@ def live_server(tmp_path, mailbox):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_URL"] = app.config["LIVE_URL"]  # links in e-mails lead back to this server
     yield app
     server.shutdown()
     thread.join(timeout=5)

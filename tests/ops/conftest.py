@@ -53,6 +53,9 @@ def stack(tmp_path_factory):
     with Postgres() as postgres, Redis() as redis:
         database_url = postgres.create_database("consult")
         seeded = seed(database_url, users=60, contributions=60)
-        env = production_environment(database_url, redis, CONSULT_RATE_LIMIT_LOGIN="3 per minute")
+        # Fault tests vote as fast as the stack answers: the write limit (30 a minute) is not under test here.
+        env = production_environment(
+            database_url, redis, CONSULT_RATE_LIMIT_LOGIN="3 per minute", CONSULT_RATE_LIMIT_WRITE="100000 per minute"
+        )
         with Gunicorn(env, workers=2, log=log) as gunicorn:
             yield Stack(postgres, redis, gunicorn, database_url, seeded)
