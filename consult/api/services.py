@@ -18,6 +18,7 @@ from consult.analysis.results import (
 )
 from consult.api.cursor import decode_cursor, encode_cursor
 from consult.contributions import search
+from consult.contributions.listing import page_rows
 from consult.errors import ValidationFailed
 from consult.models import (
     HUMAN_LABEL_SOURCES,
@@ -132,12 +133,7 @@ def list_contributions(
     dialect = session.get_bind().dialect.name
     searched = search.parse(filters.q.strip()) if filters.q and filters.q.strip() else None
     ranked = filters.sort == RELEVANCE and searched is not None and (dialect == "postgresql" or not searched.empty)
-    query = (
-        select(Contribution, User.pseudonym, Theme)
-        .join(User, User.id == Contribution.author_id)
-        .outerjoin(Theme, Theme.id == Contribution.theme_id)
-        .where(Contribution.consultation_id == consultation.id, published_contributions())
-    )
+    query = select(Contribution.id).where(Contribution.consultation_id == consultation.id, published_contributions())
     score = None
     if searched is not None:
         query, score = search.apply(query, searched, dialect, ranked=ranked)
@@ -169,7 +165,7 @@ def list_contributions(
     key_order = key_column.desc() if descending else key_column.asc()
     query = query.order_by(key_order, col(Contribution.id).desc())
     # One extra row tells whether a next page exists without a COUNT.
-    rows = session.exec(query.limit(filters.limit + 1)).all()
+    rows = page_rows(session, query.limit(filters.limit + 1), descending)
     has_more = len(rows) > filters.limit
     rows = rows[: filters.limit]
     ids = [row[0].id for row in rows]

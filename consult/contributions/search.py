@@ -9,15 +9,16 @@ appear as written, `-word` must not appear, `a or b` wants either; accents and c
   ranked by `ts_rank` (title words weigh more than body words); French stemming (« développer » finds
   « développement »).
 - SQLite: the FTS5 table `contribution_fts`, ranked by BM25 (title weighted likewise). FTS5 has no French
-  stemmer: a word of 6 letters or more, put in the singular, is searched as a prefix (« donnée » finds « données »,
-  « consultation » finds « consultations ») and shorter words with their singular or plural (« loi » / « lois »,
-  « hôpital » / « hôpitaux »); `word*` asks for a prefix. French function words are left out, as PostgreSQL's
-  French configuration does. (A prefix is one FTS5 phrase, so every form of the word shares one BM25 weight;
-  separate variants would favour whichever form is rarer.)
+  stemmer: a word of 6 to 20 letters, put in the singular, is searched as a prefix, which has its FTS5 prefix
+  index (« donnée » finds « données », « consultation » finds « consultations »); shorter and longer words with
+  their singular or plural (« loi » / « lois », « hôpital » / « hôpitaux »); `word*` asks for a prefix. French
+  function words are left out, as PostgreSQL's French configuration does. (A prefix is one FTS5 phrase, so
+  every form of the word shares one BM25 weight; separate variants would favour whichever form is rarer.)
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import Double, cast, column, func, literal_column, select, table, text
 from sqlalchemy.sql.elements import ColumnElement
 
-from consult.fulltext import TEXT_SEARCH_CONFIG
+from consult.fulltext import PREFIX_LENGTHS, TEXT_SEARCH_CONFIG
 from consult.models import Contribution
 
 # The FTS5 table as SQLAlchemy sees it (it is not in the metadata: see consult.fulltext).
@@ -55,7 +56,9 @@ def fold(word: str) -> str:
 
 
 # Below this length a prefix catches unrelated words ("port" -> "portable", "prix" -> "pri" -> "priorité").
-PREFIX_MIN = 6
+# Above the longest FTS5 prefix index, a prefix would be a slow merge of doclists: such long words are searched
+# with their singular and plural only (« anticonstitutionnelle » / « anticonstitutionnelles »).
+PREFIX_MIN, PREFIX_MAX = min(PREFIX_LENGTHS), max(PREFIX_LENGTHS)
 
 
 def number_variants(word: str) -> tuple[str, ...]:
@@ -87,7 +90,7 @@ class Term:
             return (), (word,)
         variants = number_variants(word)
         singular = variants[-1] if word.endswith(("s", "x")) and len(variants) > 1 else word
-        if len(singular) >= PREFIX_MIN:
+        if PREFIX_MIN <= len(singular) <= PREFIX_MAX:
             return tuple(v for v in variants if not v.startswith(singular)), (singular,)
         return variants, ()
 
@@ -213,18 +216,59 @@ def apply(statement, query: SearchQuery, dialect: str, *, ranked: bool = False):
 # Highlighting (in Python, the same on both databases; the text is escaped before marks are added)
 
 
+def _folding_classes() -> dict[str, str]:
+    """For each folded letter, a regex class of the characters that fold to it (« e » -> « [EeÈÉÊËèéêë…] »)."""
+    found: dict[str, set[str]] = {}
+    for code in range(0x250):  # Latin-1 and Latin Extended-A/B: every accented letter French text uses
+        char = chr(code)
+        folded = fold(char)
+        if len(folded) == 1 and folded.isalnum():
+            found.setdefault(folded, {folded}).add(char)
+    return {letter: "[" + "".join(sorted(map(re.escape, chars))) + "]" for letter, chars in found.items()}
+
+
+_FOLDING = _folding_classes()
+_LIGATURES = {"oe": "œŒ", "ae": "æÆ"}  # fold() turns these into two letters
+
+
+def _folded_pattern(word: str) -> str:
+    """A pattern matching every spelling of a folded word in the original text (accents, case, ligatures)."""
+    out, position = [], 0
+    while position < len(word):
+        pair = word[position : position + 2]
+        if pair in _LIGATURES:
+            out.append(f"(?:{_FOLDING[pair[0]]}{_FOLDING[pair[1]]}|[{_LIGATURES[pair]}])")
+            position += 2
+            continue
+        out.append(_FOLDING.get(word[position], re.escape(word[position])))
+        position += 1
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=256)
+def _marker(query: SearchQuery) -> re.Pattern[str] | None:
+    """One regex finding the searched words (whole words, or words starting with a prefix) in unfolded text.
+
+    Folding each word of 20 cards in Python (~400 words a page) took longer than the whole list page's SQL.
+    """
+    words, prefixes = query.highlight_words()
+    alternatives = [_folded_pattern(w) + r"(?!\w)" for w in sorted(words)]
+    alternatives += [_folded_pattern(p) + r"\w*" for p in prefixes]
+    if not alternatives:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + ")", re.IGNORECASE)
+
+
 def highlight(value: str, query: SearchQuery | None) -> Markup:
     """`value`, HTML-escaped, with the searched words wrapped in <mark>."""
-    if query is None or query.empty:
+    marker = _marker(query) if query is not None and not query.empty else None
+    if marker is None:
         return escape(value)
-    words, prefixes = query.highlight_words()
     out, position = [], 0
-    for match in _WORD.finditer(value):
-        folded = fold(match.group())
-        if folded in words or any(folded.startswith(p) for p in prefixes):
-            out.append(escape(value[position : match.start()]))
-            out.append(Markup("<mark>%s</mark>") % match.group())
-            position = match.end()
+    for match in marker.finditer(value):
+        out.append(escape(value[position : match.start()]))
+        out.append(Markup("<mark>%s</mark>") % match.group())
+        position = match.end()
     out.append(escape(value[position:]))
     return Markup("").join(out)
 
@@ -234,14 +278,10 @@ def excerpt(value: str, query: SearchQuery | None, length: int = 280) -> str:
     if len(value) <= length:
         return value
     start = 0
-    if query is not None and not query.empty:
-        words, prefixes = query.highlight_words()
-        for match in _WORD.finditer(value):
-            folded = fold(match.group())
-            if folded in words or any(folded.startswith(p) for p in prefixes):
-                if match.end() > length - 20:
-                    start = _word_start(value, max(0, match.start() - length // 3))
-                break
+    marker = _marker(query) if query is not None and not query.empty else None
+    match = marker.search(value) if marker is not None else None
+    if match is not None and match.end() > length - 20:
+        start = _word_start(value, max(0, match.start() - length // 3))
     end = min(len(value), start + length)
     if end < len(value):
         end = value.rfind(" ", start, end) if " " in value[start:end] else end

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from consult.contributions import search, services
 from consult.contributions.listing import RELEVANCE, ListFilters, list_contributions
+from consult.fulltext import PREFIX_LENGTHS
 from consult.models import ModerationMode, Role
 from consult.moderation import services as moderation
 from tests.consult.api_support import ApiClient
@@ -191,6 +192,26 @@ def test_parse_builds_the_query():
     assert search.number_variants("hopitaux") == ("hopitaux", "hopital")
 
 
+def test_every_prefix_searched_has_its_fts5_prefix_index():
+    """Without an index of the prefix's exact length FTS5 merges every matching word's doclist (94 ms at 100,000)."""
+    for length in range(2, 20):
+        term = search.parse("b" * length).groups[0][0]
+        _, prefixes = term.forms()
+        assert all(len(p) in PREFIX_LENGTHS for p in prefixes), length
+        assert bool(prefixes) == (length in PREFIX_LENGTHS), length
+    # A word longer than the longest index is searched in the singular and plural.
+    assert search.parse("anticonstitutionnelles").fts() == '("anticonstitutionnelles" OR "anticonstitutionnelle")'
+    assert search.parse("téléconsultations").fts() == '("teleconsultation"*)'
+    assert search.parse("numériques").fts() == '("numerique"*)'
+
+
+def test_the_fts5_table_has_the_prefix_indexes(session):
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("SQLite FTS5 only")
+    sql = session.exec(text("SELECT sql FROM sqlite_master WHERE name = 'contribution_fts'")).one()[0]
+    assert "prefix='6 7 8 9 10 11 12 13 14 15 16 17 18 19 20'" in sql
+
+
 # ------------------------------------------------------------------------------
 # Ranking
 
@@ -284,6 +305,25 @@ def test_highlight_and_excerpt():
     assert excerpt.startswith("…") and excerpt.endswith("…") and "hôpitaux" in excerpt and len(excerpt) <= 122
     assert search.excerpt(long_text, None, length=120).startswith("Introduction.")
     assert search.excerpt("court", query) == "court"
+
+
+def test_highlight_marks_exactly_the_words_whose_folded_form_matches():
+    """The marks come from one regex over the original text: they must agree with fold() word by word."""
+    query = search.parse("cœur numériques hôpital ÉTÉ")
+    text = (
+        "Le COEUR et le cœur, Cœurs ; coeurx. Numérique, NUMERIQUES, numériquement, numéro. "
+        "L'hôpital, les Hôpitaux, hopitalier ; été, Étés, ete, étêté. <b>&amp;</b>"
+    )
+    marked = re.findall(r"<mark>(.*?)</mark>", str(search.highlight(text, query)))
+    words, prefixes = query.highlight_words()
+    expected = [
+        w
+        for w in re.findall(r"\w+", text)
+        if search.fold(w) in words or any(search.fold(w).startswith(p) for p in prefixes)
+    ]
+    assert marked == expected
+    assert "cœur" in marked and "COEUR" in marked and "numériquement" in marked and "numéro" not in marked
+    assert "&lt;b&gt;&amp;amp;&lt;/b&gt;" in str(search.highlight(text, query))
 
 
 def test_relevance_ranks_the_most_recent_candidates_and_other_sorts_see_every_match(
