@@ -29,9 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench.servers import PASSWORD, Browser, Gunicorn, Postgres, Redis, production_environment, seed, vote_audit
+from bench.servers import HTMX, PASSWORD, Browser, Gunicorn, Postgres, Redis, production_environment, seed, vote_audit
 
-HTMX = {"HX-Request": "true"}
 WORDS = (
     "dossier médical partagé ordonnance pharmacie médecin traitant rendez-vous hôpital infirmière vaccin "
     "analyses résultats messagerie sécurisée consentement accès famille téléconsultation carte vitale "

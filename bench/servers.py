@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import http.client
 import os
+import random
 import re
 import shutil
 import signal
@@ -17,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -253,6 +255,7 @@ class Response:
     body: str
     seconds: float
     error: str = ""
+    finished: float = field(default_factory=time.monotonic)  # when the answer (or the failure) came
 
     def csrf(self) -> str:
         match = re.search(r'"X-CSRFToken": "([^"]+)"', self.body) or re.search(
@@ -437,3 +440,60 @@ def vote_audit(database_url: str) -> dict:
     engine.dispose()
     bad = [row for row in mismatches if tuple(row[1:5]) != tuple(row[5:9])]
     return {"vote_rows": rows, "counter_mismatches": len(bad), "votes": votes}
+
+
+# -- a voting load, shared by the fault tests and bench/faults.py -----------------------------------------------------
+
+HTMX = {"HX-Request": "true"}
+
+
+def vote(browser: Browser, contribution_id: int, value: int) -> Response:
+    return browser.post(f"/contributions/{contribution_id}/vote", {"value": value}, headers=HTMX)
+
+
+class VoteLoad:
+    """Citizens voting in turn on their own threads, every attempt recorded; bounded by `turns`, stopped on exit."""
+
+    def __init__(self, citizens: dict[str, Browser], contribution_ids: list[int], *, turns: int, pause: float = 0):
+        self.attempts: list[tuple[str, int, int, object]] = []  # (email, contribution, value, answer)
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._vote_in_turn, args=(email, browser, contribution_ids, turns, pause, n))
+            for n, (email, browser) in enumerate(citizens.items())
+        ]
+
+    def _vote_in_turn(self, email, browser, contribution_ids, turns, pause, seed) -> None:
+        rng = random.Random(seed)
+        for turn in range(turns):
+            if self._stop.is_set():
+                return
+            contribution_id = contribution_ids[turn % len(contribution_ids)]
+            value = rng.choice((1, -1, 0))
+            self.attempts.append((email, contribution_id, value, vote(browser, contribution_id, value)))
+            time.sleep(pause)
+
+    def acknowledged(self) -> int:
+        return sum(answer.status == 200 for *_, answer in self.attempts)
+
+    def __enter__(self):
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=60)
+
+
+def possible_votes(attempts) -> dict[tuple[str, int], list[int]]:
+    """Per (citizen, contribution): the last acknowledged value, or that of a later attempt left without a clean
+    answer (503 or a dead connection), whose commit may have gone through just before."""
+    possible: dict[tuple[str, int], list[int]] = {}
+    for email, contribution_id, value, answer in attempts:
+        key = (email, contribution_id)
+        if answer.status == 200:
+            possible[key] = [value]
+        elif key in possible:
+            possible[key].append(value)
+    return possible

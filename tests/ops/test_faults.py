@@ -3,7 +3,6 @@ service back by itself. Loopback only; every loop is bounded in count and time."
 
 from __future__ import annotations
 
-import random
 import sqlite3
 import threading
 import time
@@ -11,71 +10,17 @@ import time
 import psycopg
 import redis
 
-from bench.servers import Browser, DevServer, seed, vote_audit, wait_until
-
-HTMX = {"HX-Request": "true"}
+from bench.servers import Browser, DevServer, VoteLoad, possible_votes, seed, vote, vote_audit, wait_until
 
 
 def _libpq(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
 
 
-def _vote(browser: Browser, contribution_id: int, value: int):
-    return browser.post(f"/contributions/{contribution_id}/vote", {"value": value}, headers=HTMX)
-
-
-class VoteLoad:
-    """Citizens voting in turn on their own threads, every attempt recorded; bounded by `turns`, stopped on exit."""
-
-    def __init__(self, citizens: dict[str, Browser], contribution_ids: list[int], *, turns: int, pause: float = 0):
-        self.attempts: list[tuple[str, int, int, object]] = []  # (email, contribution, value, answer)
-        self._stop = threading.Event()
-        self._threads = [
-            threading.Thread(target=self._vote_in_turn, args=(email, browser, contribution_ids, turns, pause, n))
-            for n, (email, browser) in enumerate(citizens.items())
-        ]
-
-    def _vote_in_turn(self, email, browser, contribution_ids, turns, pause, seed) -> None:
-        rng = random.Random(seed)
-        for turn in range(turns):
-            if self._stop.is_set():
-                return
-            contribution_id = contribution_ids[turn % len(contribution_ids)]
-            value = rng.choice((1, -1, 0))
-            self.attempts.append((email, contribution_id, value, _vote(browser, contribution_id, value)))
-            time.sleep(pause)
-
-    def acknowledged(self) -> int:
-        return sum(answer.status == 200 for *_, answer in self.attempts)
-
-    def __enter__(self):
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=60)
-
-
-def _possible_votes(attempts) -> dict[tuple[str, int], list[int]]:
-    """Per (citizen, contribution): the last acknowledged value, or that of a later attempt left without a clean
-    answer (503 or a dead connection), whose commit may have gone through just before."""
-    possible: dict[tuple[str, int], list[int]] = {}
-    for email, contribution_id, value, answer in attempts:
-        key = (email, contribution_id)
-        if answer.status == 200:
-            possible[key] = [value]
-        elif key in possible:
-            possible[key].append(value)
-    return possible
-
-
 def _assert_no_vote_lost(database_url: str, attempts) -> None:
     audit = vote_audit(database_url)
     assert audit["counter_mismatches"] == 0  # vote rows == counters, for every contribution
-    for key, values in _possible_votes(attempts).items():
+    for key, values in possible_votes(attempts).items():
         assert audit["votes"][key] in values, key
 
 
@@ -96,7 +41,7 @@ def test_a_worker_killed_mid_vote_leaves_nothing_half_written_and_is_replaced(st
     with psycopg.connect(_libpq(stack.database_url), autocommit=False) as blocker:
         # Hold the contribution's row: the vote inserts its row, then waits to move the counters.
         blocker.execute("SELECT id FROM contribution WHERE id = %s FOR UPDATE", (contribution_id,))
-        voting = threading.Thread(target=lambda: answers.append(_vote(citizen, contribution_id, 1)))
+        voting = threading.Thread(target=lambda: answers.append(vote(citizen, contribution_id, 1)))
         voting.start()
         with psycopg.connect(_libpq(stack.database_url), autocommit=True) as watcher:
             worker = wait_until(lambda: _backend_waiting_on_lock(watcher), 30, "vote waiting on the counters")
@@ -126,7 +71,7 @@ def test_a_worker_killed_mid_vote_leaves_nothing_half_written_and_is_replaced(st
         ).fetchone()
     assert counts == (0, 0)  # neither the vote row nor the counter: the transaction never committed
 
-    again = _vote(citizen, contribution_id, 1)  # same cookie: sessions live in no worker
+    again = vote(citizen, contribution_id, 1)  # same cookie: sessions live in no worker
     assert again.status == 200
     audit = vote_audit(stack.database_url)
     assert audit["votes"][(email, contribution_id)] == 1
@@ -182,7 +127,7 @@ def test_with_redis_stopped_citizens_go_on_limits_hold_and_queueing_answers_503(
     stack.redis.stop()
     try:
         assert citizen.get(f"/contributions/{contribution_id}").status == 200
-        assert _vote(citizen, contribution_id, -1).status == 200  # the write limit counts in memory meanwhile
+        assert vote(citizen, contribution_id, -1).status == 200  # the write limit counts in memory meanwhile
         # A password guesser still meets the login limit (3 per minute here), counted in each worker's memory.
         guesser = Browser(stack.gunicorn.base, address="127.0.3.3")
         guesser.get("/connexion")
