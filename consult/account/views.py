@@ -15,6 +15,7 @@ from consult.auth.access import login_required, logout_user
 from consult.db import get_session
 from consult.errors import ValidationFailed
 from consult.extensions import limiter
+from consult.moderation.notices import decisions_for_author
 
 bp = Blueprint("account", __name__, url_prefix="/compte")
 
@@ -26,7 +27,12 @@ class DeleteForm(FlaskForm):
 @bp.get("/")
 @login_required
 def index():
-    return render_template("account/index.html", delete_form=DeleteForm(), errors={})
+    return _account_page(DeleteForm(), {})
+
+
+def _account_page(form: DeleteForm, errors: dict):
+    decisions = decisions_for_author(session=get_session(), user=g.user)
+    return render_template("account/index.html", delete_form=form, errors=errors, decisions=decisions)
 
 
 @bp.get("/mes-donnees.json")
@@ -66,4 +72,4 @@ def delete():
             return redirect(url_for("pages.index"))
     else:
         errors = {"__all__": _("Le formulaire a expiré, recommencez.")}
-    return render_template("account/index.html", delete_form=form, errors=errors), 422
+    return _account_page(form, errors), 422

@@ -46,6 +46,7 @@ from consult.models import (
     utcnow,
 )
 from consult.moderation.audit import record_event
+from consult.moderation.notices import notify_author
 from consult.moderation.reasons import RejectionReason
 from consult.retention import register_purge
 from consult.votes.services import begin_write, recount_votes
@@ -127,6 +128,8 @@ def publish_contribution(
         before={"status": previous},
         after={"status": contribution.status},
     )
+    if action != ModerationAction.DISMISS_FLAGS:  # flags dismissed: nothing changed for the author
+        notify_author(session=session, contribution=contribution, action=action)
     return action
 
 
@@ -160,6 +163,7 @@ def reject_contribution(
         after={"status": contribution.status, "reason": reason.key},
         reason=text,
     )
+    notify_author(session=session, contribution=contribution, action=ModerationAction.REJECT, reason=text)
 
 
 def _clean_details(reason: RejectionReason | None, details: str) -> str:
@@ -250,6 +254,7 @@ def merge_duplicate(
             "votes_left": duplicate.vote_count,
         },
     )
+    notify_author(session=session, contribution=duplicate, action=ModerationAction.MERGE, kept_id=kept.id)
     return MergeResult(kept=kept, votes_moved=moved, votes_kept_on_duplicate=duplicate.vote_count)
 
 
@@ -309,6 +314,7 @@ def redact_contribution(
         before={"masked": 0},
         after={"masked": len(chosen), "kinds": sorted({f"{field}:{span.kind}" for field, span in chosen})},
     )
+    notify_author(session=session, contribution=contribution, action=ModerationAction.REDACT)
     return len(chosen)
 
 
