@@ -12,8 +12,14 @@ from consult.models import Role, User
 def list_users(*, session: Session, query: str = "", limit: int = 50, offset: int = 0) -> tuple[list[User], int]:
     statement = select(User).where(User.deleted_at.is_(None))
     if query:
-        pattern = f"%{query.lower()}%"
-        statement = statement.where(or_(func.lower(User.email).like(pattern), func.lower(User.pseudonym).like(pattern)))
+        # autoescape: a % or _ typed by the admin is looked for as such, not as a wildcard.
+        needle = query.lower()
+        statement = statement.where(
+            or_(
+                func.lower(User.email).contains(needle, autoescape=True),
+                func.lower(User.pseudonym).contains(needle, autoescape=True),
+            )
+        )
     total = session.exec(select(func.count()).select_from(statement.subquery())).one()
     users = session.exec(statement.order_by(User.id).offset(offset).limit(limit)).all()
     return list(users), total

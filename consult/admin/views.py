@@ -16,6 +16,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PAGE_SIZE = 50
 MAX_PAGE = 100_000  # beyond, the offset would not fit the database's integers
+# Longer than any e-mail address or pseudonym, so nothing findable is cut; a longer pattern made SQLite's LIKE
+# fail ("pattern too complex", a 503) and would only cost the database time.
+MAX_QUERY_LENGTH = 254
 
 
 class RoleForm(FlaskForm):
@@ -25,7 +28,7 @@ class RoleForm(FlaskForm):
 @bp.get("/utilisateurs")
 @role_required(Role.ADMIN)
 def users():
-    query = request.args.get("q", "").strip()
+    query = request.args.get("q", "").strip()[:MAX_QUERY_LENGTH]
     page = db_int(request.args.get("page", ""), high=MAX_PAGE) or 1
     found, total = services.list_users(
         session=get_session(), query=query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE

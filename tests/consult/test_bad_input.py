@@ -159,6 +159,16 @@ def test_admin_user_pages_out_of_range(client, make_user, sign_in, page_number):
     assert client.get("/admin/utilisateurs", query_string={"page": page_number}).status_code == 200
 
 
+def test_admin_user_search_with_a_huge_or_wildcard_query(client, make_user, sign_in):
+    # Found by tests/consult/test_fuzz.py: 40,000 characters made SQLite's LIKE fail ("pattern too complex", 503).
+    sign_in(make_user(Role.ADMIN, pseudonym="Admin"))
+    make_user(pseudonym="Taux 50% atteint")
+    make_user(pseudonym="Taux 500 atteint")
+    assert client.get("/admin/utilisateurs", query_string={"q": "é " * 20_000}).status_code == 200
+    found = client.get("/admin/utilisateurs", query_string={"q": "50%"}).get_data(as_text=True)
+    assert "Taux 50% atteint" in found and "Taux 500 atteint" not in found  # % is a character, not a wildcard
+
+
 def test_reply_to_a_huge_comment_id_is_400(client, make_user, sign_in, contribution):
     sign_in(make_user())
     response = client.post(
