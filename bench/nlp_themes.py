@@ -68,7 +68,7 @@ def main() -> int:
             f"ThemeModel k=auto: chose k={model.n_themes_}, NMI {nmi(labels, model.assignments_)} "
             f"({time.perf_counter() - start:.1f} s)"
         )
-        print("  stability by k:", model.k_scores_)
+        print("  separation gain by k:", model.k_scores_)
         # The curve the criterion should track: NMI of the final model at each candidate k.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import linear_sum_assignment
 from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans
 from sklearn.decomposition import NMF, TruncatedSVD
@@ -28,7 +27,13 @@ from .text import normalize as normalize_text
 UNASSIGNED = -1  # kept for callers: fit now gives every text a theme (see `other_theme`)
 OTHER_LABEL = "autres"
 LABEL_NGRAMS = (1, 2)  # label candidates: single lemmas and pairs
-AUTO_K_GRID = (4, 5, 6, 8, 10, 12, 15, 20, 25, 30)
+AUTO_K_GRID = (2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 16, 18, 20, 23, 26, 30)
+# Separation gain at which "auto" stops adding themes (the choice on all data sets of bench/nlp_quality.py;
+# leave-one-corpus-out it picks 0.02 on Grand débat, 0.035 on République numérique), and the gain per added
+# theme that still means distinct vocabularies (several times what real answers show,
+# 0.005-0.02: set on the generated corpus of tests/nlp/test_themes.py, not tuned on real data).
+AUTO_K_GAIN = 0.035
+AUTO_K_STEEP = 0.025
 IDEA_SAMPLE = 800
 # Kept in the features (answers to "what should be done?" say "il faut", which tells questions apart)
 # but useless in a label.
@@ -68,8 +73,9 @@ class ThemeModel(BaseEstimator):
     Parameters
     ----------
     n_themes : int or "auto"
-        "auto" picks the number whose NMF topics are the most stable across resampled fits
-        (top-term agreement, Greene et al. 2014): the highest local peak over `AUTO_K_GRID`.
+        "auto" picks the smallest k of `AUTO_K_GRID` at which k-means on a 2,000-text LSA sample
+        separates the texts by `AUTO_K_GAIN` better than structureless data (the gap statistic,
+        Tibshirani et al. 2001); `k_scores_` holds the gain by k. A second or two on any corpus size.
     n_ideas : int or "auto"
         Ideas per theme; "auto" picks 2..max_ideas by silhouette inside the theme.
     method : "nmf" or "kmeans"
@@ -147,7 +153,7 @@ class ThemeModel(BaseEstimator):
             raise ValueError("ThemeModel needs at least two texts with content words")
 
         if self.n_themes == "auto":
-            self.k_scores_ = _stability_by_k(tfidf[has_words], seed)
+            self.k_scores_ = _separation_by_k(tfidf[has_words], seed)
             k = _pick_k(self.k_scores_)
         else:
             self.k_scores_ = {}
@@ -228,7 +234,8 @@ class ThemeModel(BaseEstimator):
 
     def _fit_nmf(self, tfidf, seed):
         # KL divergence beats the Frobenius loss on short answers (measured in bench/nlp_themes.py);
-        # tol=1e-3 stops after ~40 iterations instead of ~100 for the same NMI.
+        # tol=1e-3 stops after ~40 iterations instead of ~100 for the same NMI. Fewer (15-20) or a fit on a
+        # 3,000-5,000-text sample lost NMI even after the refinement (bench/RESULTS.md, issue 11 speed).
         self.nmf_ = NMF(
             self.n_themes_,
             beta_loss="kullback-leibler",
@@ -308,6 +315,8 @@ class ThemeModel(BaseEstimator):
         # 3,000-text theme cost more than the whole NMF.
         sample = space[check_random_state(seed).permutation(n)[:IDEA_SAMPLE]]
         candidates = range(2, max_k + 1) if self.n_ideas == "auto" else [max_k]
+        # Cosine distances computed once for every candidate k (silhouette_score recomputed them per k).
+        distances = None
         best = None
         for k in candidates:
             if k >= sample.shape[0]:
@@ -318,7 +327,11 @@ class ThemeModel(BaseEstimator):
                 break
             if len(np.unique(km.labels_)) < 2:
                 continue
-            score = silhouette_score(sample, km.labels_, metric="cosine")
+            if distances is None:
+                unit = normalize(sample)
+                distances = np.clip(1.0 - unit @ unit.T, 0.0, None)
+                np.fill_diagonal(distances, 0.0)
+            score = silhouette_score(distances, km.labels_, metric="precomputed")
             if best is None or score > best[0]:
                 best = (score, km)
         if best is None:
@@ -465,50 +478,47 @@ def _lemma_label(terms: list[str]) -> str:
     return ", ".join(terms[:3]) if terms else NO_LABEL
 
 
-def _top_term_sets(components, n_top=10):
-    return [set(np.argsort(-row)[:n_top]) for row in components]
+def _pick_k(gaps: dict[int, float], threshold: float | None = None) -> int:
+    """The smallest k whose separation gain reaches `threshold`, then more while each theme adds a lot.
 
-
-def _agreement(a, b):
-    """Mean Jaccard of top-term sets after matching topics one to one (Hungarian)."""
-    sims = np.array([[len(x & y) / len(x | y) for y in b] for x in a])
-    rows, cols = linear_sum_assignment(-sims)
-    return float(sims[rows, cols].mean())
-
-
-def _pick_k(scores: dict[int, float]) -> int:
-    """The most stable k among the local peaks of the stability curve (the global best if none).
-
-    Stability is biased towards the smallest k (merging topics is always reproducible), so on large
-    corpora the curve often starts high and decreases; a peak means the data has structure at that
-    granularity (Greene et al. read the peaks, not the maximum).
+    The gain (``_separation_by_k``) keeps growing with k on real answers, where themes blend into one
+    another, and its level says how separable the texts are: a corpus of distinct subjects (4 Grand débat
+    questions) reaches the threshold at a smaller k than a noisy one (the chapters of one bill). Texts of
+    truly distinct vocabularies gain far more per theme (> AUTO_K_STEEP) up to their number, then stop.
     """
-    ks = sorted(scores)
-    peaks = [
-        k
-        for i, k in enumerate(ks)
-        if 0 < i < len(ks) - 1 and scores[k] > scores[ks[i - 1]] and scores[k] >= scores[ks[i + 1]]
-    ]
-    return max(peaks or ks, key=lambda k: (scores[k], k))
+    threshold = AUTO_K_GAIN if threshold is None else threshold
+    ks = sorted(gaps)
+    for i, k in enumerate(ks):
+        if gaps[k] < threshold:
+            continue
+        while i + 1 < len(ks) and (gaps[ks[i + 1]] - gaps[ks[i]]) / (ks[i + 1] - ks[i]) >= AUTO_K_STEEP:
+            i += 1
+        return ks[i]
+    return ks[-1]
 
 
-def _stability_by_k(tfidf, seed, grid=AUTO_K_GRID, sample_size=5000, n_runs=3):
-    """Topic stability for each k: agreement of top terms between a reference NMF and NMFs on 80% resamples.
+def _separation_by_k(tfidf, seed, grid=AUTO_K_GRID, sample_size=2000, n_components=50, n_references=3):
+    """Separation gain for each k: how much better k-means fits the texts than texts without structure.
 
-    Frobenius NMF on a sample is a cheap proxy for the final KL fit; stable topics are the ones the data
-    supports, while too many topics split at random and too few merge differently from run to run.
+    The gap statistic (Tibshirani, Walther & Hastie 2001) on a sample in LSA space: the mean log inertia
+    of k-means on reference data (each LSA column shuffled independently, which keeps the spread of each
+    dimension but breaks the co-occurrences that make themes) minus the log inertia on the texts.
+    A few seconds at most: one SVD and small k-means on <= `sample_size` rows.
     """
     rng = check_random_state(seed)
-    sample = tfidf[rng.permutation(tfidf.shape[0])[:sample_size]]
-    resamples = [rng.permutation(sample.shape[0])[: int(0.8 * sample.shape[0])] for _ in range(n_runs)]
-    scores = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    sample = tfidf[np.sort(rng.permutation(tfidf.shape[0])[:sample_size])]
+    # Fewer dimensions than texts/10: with nearly as many dimensions as texts, short texts are almost
+    # orthogonal and shuffled columns cluster as well as the texts (negative gains on 136 demo items).
+    space = _lsa(sample, max(2, min(n_components, sample.shape[0] // 10)), seed)
+    references = [
+        normalize(np.column_stack([rng.permutation(column) for column in space.T])) for _ in range(n_references)
+    ]
+    gaps = {}
+    with threadpool_limits(limits=1, user_api="openmp"):
         for k in grid:
-            if k >= min(sample.shape):
+            if k > sample.shape[0] // 5:  # at least ~5 texts a theme
                 break
-            nmf = NMF(k, init="nndsvda", tol=1e-3, max_iter=200, random_state=seed)
-            reference = _top_term_sets(nmf.fit(sample).components_)
-            runs = [_agreement(reference, _top_term_sets(nmf.fit(sample[rows]).components_)) for rows in resamples]
-            scores[k] = round(float(np.mean(runs)), 4)
-    return scores or {max(1, min(2, tfidf.shape[0])): 1.0}
+            observed = KMeans(k, n_init=1, random_state=seed).fit(space).inertia_
+            expected = [np.log(KMeans(k, n_init=1, random_state=seed).fit(r).inertia_) for r in references]
+            gaps[k] = round(float(np.mean(expected) - np.log(max(observed, 1e-12))), 4)
+    return gaps or {max(1, min(2, tfidf.shape[0])): 0.0}

@@ -9,7 +9,7 @@ from sklearn.metrics import normalized_mutual_info_score
 
 from nlp.taxonomy import load_taxonomy
 from nlp.text import lemma_strings, normalize
-from nlp.themes import UNASSIGNED, ThemeModel, _agreement, _class_tfidf, _pick_k, _top_terms
+from nlp.themes import UNASSIGNED, ThemeModel, _class_tfidf, _pick_k, _top_terms
 from tests.nlp.corpus import TOPICS, make_corpus
 
 TEXTS, TOPIC_NAMES = make_corpus(15)
@@ -170,16 +170,17 @@ def test_top_terms_drop_words_covered_by_a_bigram():
     assert _top_terms(np.array([0.9, 0.8, 0.7, 0.5]), vocabulary, 3) == ["transport commun", "gratuit"]
 
 
-def test_agreement_is_one_for_identical_topics_in_any_order():
-    topics = [{1, 2, 3}, {4, 5, 6}]
-    assert _agreement(topics, topics[::-1]) == 1.0
-    assert _agreement(topics, [{1, 2, 9}, {7, 8, 9}]) < 0.5
+def test_pick_k_stops_where_the_separation_gain_reaches_the_threshold():
+    # Real answers: the gain grows slowly with k; the first k at the threshold is taken.
+    rising = {2: 0.01, 3: 0.02, 4: 0.04, 5: 0.05, 6: 0.06, 8: 0.08}
+    assert _pick_k(rising, threshold=0.035) == 4
+    assert _pick_k(rising, threshold=0.055) == 6
+    assert _pick_k(rising, threshold=0.5) == 8  # never reached: the largest k tried
 
 
-def test_pick_k_prefers_a_peak_to_the_trivially_stable_smallest_k():
-    assert _pick_k({4: 0.91, 6: 0.83, 8: 0.70, 12: 0.69, 15: 0.57, 20: 0.63, 30: 0.61}) == 20
-    assert _pick_k({4: 0.9, 6: 0.8, 8: 0.7}) == 4  # no peak: the most stable
-    assert _pick_k({4: 0.72, 5: 0.98, 6: 0.82}) == 5
+def test_pick_k_follows_a_steep_gain_up_to_the_number_of_distinct_vocabularies():
+    steep = {2: 0.04, 3: 0.08, 4: 0.13, 5: 0.19, 6: 0.18, 7: 0.18, 8: 0.20}
+    assert _pick_k(steep, threshold=0.035) == 5
 
 
 def test_embeddings_must_have_one_row_per_text():
