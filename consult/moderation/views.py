@@ -71,11 +71,16 @@ def _common() -> dict:
     }
 
 
+def _counts_cache() -> dict:
+    """The large states' counts, per process (see queue.count_states); a decision made here forgets them."""
+    return current_app.extensions.setdefault("consult.queue_counts", {})
+
+
 @bp.get("/")
 def index():
     session = get_session()
     filters = parse_queue_filters(request.args)
-    page = queue.load_queue(session=session, filters=filters)
+    page = queue.load_queue(session=session, filters=filters, cache=_counts_cache())
     context = {"page": page, "filters": filters, "query": queue_query(filters), **_common()}
     if wants_fragment() and request.args.get("fragment") == "queue":
         return render_template("moderation/_queue.html", **context)
@@ -233,6 +238,7 @@ def _query_args() -> dict:
 
 
 def _done(message: str, location: str, contribution: Contribution | None = None, comment: Comment | None = None):
+    _counts_cache().clear()
     if wants_fragment():
         response = (
             _render_contribution(contribution, notice=message)
@@ -332,10 +338,11 @@ def bulk():
         category = "error"
     else:
         session.commit()
+        _counts_cache().clear()
         message, category = _("Décision appliquée à %(n)d élément(s).", n=count), "success"
     filters = parse_queue_filters(request.args)
     if wants_fragment():
-        page = queue.load_queue(session=session, filters=filters)
+        page = queue.load_queue(session=session, filters=filters, cache=_counts_cache())
         context = {"page": page, "filters": filters, "query": queue_query(filters), **_common()}
         return render_template("moderation/_queue.html", bulk_message=message, bulk_category=category, **context)
     flash(message, category)

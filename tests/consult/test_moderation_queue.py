@@ -166,3 +166,50 @@ def test_bulk_publish_screens_the_whole_text_not_the_excerpt(client, session, ma
     assert "adresse électronique" in answer.get_data(as_text=True)
     session.expire_all()
     assert session.get(Comment, comment.id).status == "pending"
+
+
+def test_flagged_counts_stay_within_the_consultation_and_skip_withdrawn(session, triage, make_user, make_consultation):
+    consultation, expected = triage
+    elsewhere = add_contribution(session, make_consultation(), make_user())
+    gone = add_contribution(session, consultation, make_user())
+    for target in (elsewhere, gone):
+        flag_contribution(
+            session=session, contribution=target, user=make_user(), reason="spam", details="", hide_threshold=9
+        )
+    gone.status = "withdrawn"  # the author withdrew it: its open flags no longer call for a decision
+    session.add(gone)
+    session.commit()
+    here = load_queue(session=session, filters=QueueFilters(consultation_id=consultation.id, state="flagged"))
+    assert here.counts["flagged"] == here.total == 2 and [f"{i.kind}:{i.id}" for i in here.items] == expected[3:5]
+    everywhere = load_queue(session=session, filters=QueueFilters(state="flagged"))
+    assert everywhere.counts["flagged"] == everywhere.total == 3
+    assert f"contribution:{elsewhere.id}" in [f"{i.kind}:{i.id}" for i in everywhere.items]
+
+
+def test_only_the_published_count_is_cached_and_a_decision_forgets_it(
+    client, session, make_user, sign_in, triage, monkeypatch
+):
+    consultation, expected = triage
+    cache: dict = {}
+    filters = QueueFilters(consultation_id=consultation.id)
+    before = load_queue(session=session, filters=filters, cache=cache).counts
+    add_contribution(session, consultation, make_user())
+    add_contribution(session, consultation, make_user(), status="pending")
+    after = load_queue(session=session, filters=filters, cache=cache).counts
+    assert after["published"] == before["published"]  # within LARGE_COUNT_SECONDS
+    assert after["pending"] == before["pending"] + 1 and after["todo"] == before["todo"] + 1  # always exact
+    assert load_queue(session=session, filters=filters).counts["published"] == before["published"] + 1
+    monkeypatch.setattr(queue, "LARGE_COUNT_SECONDS", 0.0)
+    assert load_queue(session=session, filters=filters, cache=cache).counts["published"] == before["published"] + 1
+    # Through the site: the queue's cache lives per process and a decision taken in it clears it.
+    monkeypatch.setattr(queue, "LARGE_COUNT_SECONDS", 3600.0)
+    sign_in(make_user(role=Role.MODERATOR))
+    url = f"/moderation/?consultation={consultation.id}"
+    assert "Publiées (5)" in client.get(url).get_data(as_text=True)
+    pending = session.get(Contribution, int(expected[0].split(":")[1]))
+    response = client.post(
+        f"/moderation/contributions/{pending.id}/publier?consultation={consultation.id}",
+        data={"version": pending.version},
+    )
+    assert response.status_code == 303
+    assert "Publiées (6)" in client.get(url).get_data(as_text=True)
