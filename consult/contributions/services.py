@@ -5,6 +5,7 @@ Moderation decisions live in consult.moderation.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
@@ -264,30 +265,40 @@ def load_views(*, session: Session, contributions: list[Contribution]) -> list[C
     ]
 
 
-def principles_by_contribution(*, session: Session, contribution_ids: list[int]) -> dict[int, list[Principle]]:
+def principles_by_contribution(
+    *, session: Session, contribution_ids: list[int], principles: Mapping[str, Principle] | None = None
+) -> dict[int, list[Principle]]:
     """Return the principles people gave each contribution (author or moderator), without repeats, in number order.
 
-    A moderator's correction replaces the author's labels.
+    A moderator's correction replaces the author's labels. `principles` (id -> Principle, e.g. a list page's cached
+    taxonomy) spares loading a Principle per label.
     """
     result: dict[int, list[Principle]] = {}
     if not contribution_ids:
         return result
     rows = session.exec(
-        select(ContributionPrinciple.contribution_id, ContributionPrinciple.source, Principle)
-        .join(Principle, Principle.id == ContributionPrinciple.principle_id)
+        select(ContributionPrinciple.contribution_id, ContributionPrinciple.source, ContributionPrinciple.principle_id)
         .where(
             ContributionPrinciple.contribution_id.in_(contribution_ids),
             ContributionPrinciple.source.in_(HUMAN_LABEL_SOURCES),
         )
-        .order_by(ContributionPrinciple.contribution_id, Principle.number)
+        .order_by(ContributionPrinciple.contribution_id)
     ).all()
+    # Any principle the mapping lacks (none given, or added since it was taken) is read from the database.
+    principles = dict(principles or {})
+    missing = {principle_id for _, _, principle_id in rows} - principles.keys()
+    if missing:
+        principles.update((p.id, p) for p in session.exec(select(Principle).where(Principle.id.in_(missing))))
     corrected = {cid for cid, source, _ in rows if source == LabelSource.MODERATOR}
-    for contribution_id, source, principle in rows:
+    for contribution_id, source, principle_id in rows:
         if contribution_id in corrected and source != LabelSource.MODERATOR:
             continue
+        principle = principles.get(principle_id)
         bucket = result.setdefault(contribution_id, [])
-        if not bucket or bucket[-1].id != principle.id:
+        if principle is not None and principle not in bucket:
             bucket.append(principle)
+    for bucket in result.values():
+        bucket.sort(key=lambda p: p.number)
     return result
 
 

@@ -1,5 +1,6 @@
 """Contribution pages: list (full page or htmx partial), submit, page, edit, withdraw, mine."""
 
+import functools
 import time
 
 from flask import (
@@ -8,12 +9,15 @@ from flask import (
     current_app,
     flash,
     g,
+    get_template_attribute,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from consult.auth.access import login_required
 from consult.consultations.services import get_consultation
@@ -55,10 +59,11 @@ def _own_or_403(contribution_id: int) -> tuple[Contribution, Consultation]:
     return contribution, consultation
 
 
-def _taxonomy() -> dict:
+def _taxonomy_cache() -> dict:
     """Themes, dimensions and principles for the filters and the form, read at most once a minute per process.
 
     They change only when an operator reloads config/taxonomy.yaml; three queries per list page were ~9 % of it.
+    The rendered filter options live in the same cache, so a reload renders them again.
     """
     cache = current_app.extensions.setdefault("consult.taxonomy_cache", {})
     now = time.monotonic()
@@ -69,8 +74,38 @@ def _taxonomy() -> dict:
             "dimensions": list_dimensions(session=session),
             "principles": list_principles(session=session),
         }
+        cache["by_id"] = listing.Taxonomy(
+            themes={t.id: t for t in cache["value"]["themes"]},
+            principles={p.id: p for p in cache["value"]["principles"]},
+        )
+        cache["options"] = {}
         cache["at"] = now
-    return cache["value"]
+    return cache
+
+
+def _taxonomy() -> dict:
+    return _taxonomy_cache()["value"]
+
+
+def _filter_options(filters: listing.ListFilters) -> dict[str, Markup]:
+    """The <option>s of the sort, theme and principle filters, rendered once per language and selected value.
+
+    Rendering them (40 options, a dozen translations) took about a tenth of a list page, and they are the same on
+    every list page. Only known values are keys, so what a visitor types in the URL cannot grow the cache.
+    """
+    cache = _taxonomy_cache()
+    taxonomy, rendered = cache["value"], cache["options"]
+    theme = filters.theme if any(t.id == filters.theme for t in taxonomy["themes"]) else ""
+    principle = filters.principle if any(p.id == filters.principle for p in taxonomy["principles"]) else ""
+    key = (str(get_locale()), filters.sort, theme, principle)
+    if key not in rendered:
+        macro = functools.partial(get_template_attribute, "contributions/_filter_options.html")
+        rendered[key] = {
+            "sort": macro("sort_options")(filters.sort),
+            "theme": macro("theme_options")(taxonomy["themes"], theme),
+            "principle": macro("principle_options")(taxonomy["dimensions"], taxonomy["principles"], principle),
+        }
+    return rendered[key]
 
 
 @bp.get("/consultations/<slug>/contributions")
@@ -87,6 +122,7 @@ def index(slug: str):
             filters=filters,
             after=request.args.get("after") or None,
             limit=current_app.config.get("CONTRIBUTIONS_PAGE_SIZE", 20),
+            taxonomy=_taxonomy_cache()["by_id"],
         )
     except listing.BadCursor:
         abort(400)
@@ -111,7 +147,8 @@ def index(slug: str):
             # The filter form pushes its URL to the history: push the canonical one (no empty parameters).
             response.headers["HX-Push-Url"] = url_for("contributions.index", slug=slug, **filters.query_args())
     else:
-        response = current_app.make_response(render_template("contributions/index.html", **context, **_taxonomy()))
+        page = render_template("contributions/index.html", **context, filter_options=_filter_options(filters))
+        response = current_app.make_response(page)
     response.vary.add("HX-Request")
     return response
 

@@ -173,6 +173,20 @@ def test_filters_by_theme_principle_and_text(client, session, make_consultation,
     )
 
 
+def test_filter_options_are_rendered_once_per_language_and_selection(app, client, make_consultation):
+    consultation = make_consultation()
+    for theme in ("T02", "ZZZ", "T02", "", "QQQ"):
+        html = client.get(_list_url(consultation, theme=theme, sort="agreed")).get_data(as_text=True)
+        assert html.count("selected") == 1 + (theme == "T02")  # an unknown theme selects nothing
+        assert '<option value="agreed" selected>Les plus approuvées</option>' in html
+    options = app.extensions["consult.taxonomy_cache"]["options"]
+    assert len(options) == 2  # T02 and "nothing selected": what a visitor types does not grow the cache
+    client.get("/langue/en")
+    html = client.get(_list_url(consultation, theme="T02", sort="agreed")).get_data(as_text=True)
+    assert '<option value="agreed" selected>Most agreed</option>' in html and 'value="T02" selected' in html
+    assert len(options) == 3
+
+
 def test_unpublished_statuses_only_for_moderators(client, session, make_consultation, make_user, auth):
     consultation, author = make_consultation(), make_user()
     published = add_contribution(session, consultation, author)
