@@ -43,14 +43,19 @@ from tests.consult.fuzz_support import (
 )
 from tests.consult.test_authorisation_matrix import POLICY, PUBLIC, SIGNED_IN
 
-FORM_EXAMPLES = 12
+FORM_EXAMPLES = 15
 PASSWORD_FORM_EXAMPLES = 5
 QUERY_EXAMPLES = 10
 PATH_EXAMPLES = 6
-API_EXAMPLES = 25
+API_EXAMPLES = 40
 # Routes whose accepted POST starts real work (an analysis, model training, an import, a language model call):
 # the matrix does not probe them either. Their forms are still read and their pages fuzzed.
-NOT_POSTED = {endpoint for endpoint, policy in POLICY.items() if not policy.probe_post}
+# The assistant answers without a language model here (LLM_BASE_URL is empty): its messages are fuzzed.
+NOT_POSTED = {endpoint for endpoint, policy in POLICY.items() if not policy.probe_post} - {"assistant.message"}
+# Forms shown only deep in a conversation (an anonymous visitor sending a drafted contribution): not reached.
+NOT_REACHED = {"assistant.login", "assistant.signup"}
+# Said to the assistant before its page is read, so that its draft, vote, sign-in and sign-up cards show.
+ASSISTANT_OPENERS = ("Je veux voter", "Je voudrais proposer une idée sur le partage des données de santé")
 # Files built on request (PDF, office documents, ZIP): each takes seconds, their filters are tested elsewhere.
 NOT_FETCHED = {"reports.download", "opendata.export_zip", "static", "auth.logout"}
 # Tables a refused request may still write to, and why.
@@ -91,6 +96,8 @@ def site(fuzz_app, session, make_user, make_consultation):
     mine = add_contribution(session, consultation, citizen, title="Ma proposition à fuzzer")
     theirs = add_contribution(session, consultation, other, title="Une autre proposition")
     add_contribution(session, consultation, other, status=ContributionStatus.PENDING)
+    # Only a contribution awaiting moderation can be edited by its author.
+    draft = add_contribution(session, consultation, citizen, status=ContributionStatus.PENDING, title="En attente")
     add_vote(session, theirs, other, 1)
     comment = create_comment(session=session, contribution=theirs, author=citizen, body="Un commentaire à fuzzer.")
     create_comment(session=session, contribution=theirs, author=other, body="Une réponse.", parent_id=comment.id)
@@ -104,6 +111,7 @@ def site(fuzz_app, session, make_user, make_consultation):
         users=users,
         contribution=mine,
         other_contribution=theirs,
+        pending_contribution=draft,
         comment=comment,
         tokens={
             "auth.confirm_email": make_token(unconfirmed, purpose="confirm-email", secret_key=secret),
@@ -182,6 +190,25 @@ def _path_values(rule, site) -> dict:
     }
 
 
+def _pages(site):
+    """Each page of the URL map, with the citizen's contribution and with someone else's."""
+    for rule in sorted(site.app.url_map.iter_rules(), key=lambda r: r.rule):
+        if "GET" not in rule.methods or rule.endpoint in NOT_FETCHED or rule.rule.startswith("/api/"):
+            continue
+        yield rule, _path(rule, site)
+        if "contribution_id" in rule.arguments:
+            for other in (site.other_contribution, site.pending_contribution):
+                yield rule, _path(rule, site, contribution_id=str(other.id))
+
+
+def _open_assistant(client) -> None:
+    reader = read_page("/assistant/", client.get("/assistant/").get_data(as_text=True))
+    (form,) = [f for f in reader.forms if urlsplit(f.action).path == "/assistant/message"][:1]
+    for said in ASSISTANT_OPENERS:
+        data = {"csrf_token": form.fields["csrf_token"].values[0], "text": said}
+        assert client.post(form.action, data=data).status_code < 400
+
+
 def discover(site):
     """Per visitor: the forms of every page it may see, the query parameters of its links, and its CSRF token.
 
@@ -193,13 +220,11 @@ def discover(site):
         forms: dict[tuple, Form] = {}
         links: list[str] = []
         client = _client(site, visitor)
-        for rule in sorted(site.app.url_map.iter_rules(), key=lambda r: r.rule):
-            policy = POLICY[rule.endpoint]
-            if "GET" not in rule.methods or rule.endpoint in NOT_FETCHED or rule.rule.startswith("/api/"):
+        if visitor in ("anonymous", "citizen"):
+            _open_assistant(client)
+        for rule, page in _pages(site):
+            if not _allowed(POLICY[rule.endpoint], visitor):
                 continue
-            if not _allowed(policy, visitor):
-                continue
-            page = _path(rule, site)
             response = client.get(page)
             assert response.status_code < 500, (visitor, page, response.status_code)
             if response.status_code != 200 or response.mimetype != "text/html":
@@ -393,6 +418,9 @@ def test_fuzz_every_form_and_query_parameter(site, capsys):
         for rule in _rules_with_text_arguments(site, visitor):
             stats["paths"] += 1
             _run(failures, f"path of {rule.rule} (as {visitor})", _path_test(site, visitor, rule, stats))
+    posted = {_endpoint(site.app, "post", urlsplit(f.action).path) for forms, _ in found.values() for f in forms}
+    post_routes = {rule.endpoint for rule in site.app.url_map.iter_rules() if "POST" in rule.methods}
+    assert post_routes - posted - NOT_POSTED - NOT_REACHED == set(), "forms no page showed the fuzzer"
     with capsys.disabled():
         print(f"\nfuzz HTML: {stats} in {time.monotonic() - started:.1f} s")
         for label, seconds in sorted(DURATIONS.items(), key=lambda x: -x[1])[:5]:
@@ -434,9 +462,12 @@ def _api_test(client, site, base, template, method, draw_path, draw_query, draw_
         stats["requests"] += 1
         where = _describe(method.upper(), url, query)
         assert response.status_code < 500, f"{where}: {response.status_code}"
+        assert row_counts(site.engine) == before, f"{where} wrote rows"
+        if 300 <= response.status_code < 400:  # Werkzeug's redirect of an empty slug's "//": not an error
+            assert urlsplit(response.location).path.startswith(base + "/"), f"{where}: to {response.location}"
+            return
         assert response.mimetype == "application/json", f"{where}: {response.status_code} {response.mimetype}"
         json.loads(response.get_data(as_text=True))
-        assert row_counts(site.engine) == before, f"{where} wrote rows"
 
     return call
 
@@ -484,6 +515,26 @@ def test_fuzz_every_api_operation(site, client, capsys):
         print(f"\nfuzz API: {stats} in {time.monotonic() - started:.1f} s")
     assert not failures, f"{len(failures)} failing:\n" + "\n".join(failures)
     assert stats["operations"] >= 8
+
+
+@pytest.mark.parametrize(
+    ("html", "found"),
+    [
+        ("<p>&lt;img src=x onerror=alert(1)&gt; ![x](x onerror=alert(3))</p>", False),
+        (
+            '<input value="&#34; hx-get=&#34;/fz-attr">'
+            "<textarea>&lt;/textarea&gt;&lt;svg onload=alert(1)&gt;</textarea>",
+            False,
+        ),
+        ("<p><img src=x onerror=alert(1)></p>", True),
+        ('<input value="" hx-get="/fz-attr" hx-trigger="load">', True),
+        ('<a href="javascript:alert(1)">cliquez</a>', True),
+        ("<script>alert('fz')</script>", True),
+    ],
+)
+def test_unescaped_markup_is_told_from_escaped_text(html, found):
+    response = SimpleNamespace(mimetype="text/html", get_data=lambda as_text: html)
+    assert bool(unescaped_markup(response)) is found
 
 
 def test_the_page_reader_finds_forms_fields_and_htmx_posts():
