@@ -160,6 +160,7 @@ def main() -> int:
     parser.add_argument("--datasets", help="comma-separated subset of: " + ", ".join(DATASETS))
     parser.add_argument("--no-auto", action="store_true", help="skip the automatic k runs")
     parser.add_argument("--only-auto", action="store_true", help="only the automatic k runs")
+    parser.add_argument("--report-only", action="store_true", help="print the tables of the results file, run nothing")
     parser.add_argument("--results", type=Path, default=CACHE / "nlp_quality.jsonl", help="resumable result file")
     parser.add_argument("--fresh", action="store_true", help="ignore the results of earlier runs")
     args = parser.parse_args()
@@ -176,7 +177,7 @@ def main() -> int:
         # Seeds outermost: an interrupted run still covers every data set; automatic k (slow) comes last.
         passes = [(seed, name, auto) for auto in (False, True) for seed in range(args.seeds) for name in names]
         for seed, name, auto in passes:
-            if (auto and args.no_auto) or (not auto and args.only_auto):
+            if args.report_only or (auto and args.no_auto) or (not auto and args.only_auto):
                 continue
             corpus_name, column, n_labels = DATASETS[name]
             corpus = corpora[corpus_name]
@@ -267,12 +268,12 @@ def report_fixed(records, methods, datasets, corpus_of) -> None:
         return f"{median:.3f} [{min(values):.3f}, {max(values):.3f}]"
 
     seeds = sorted({r["seed"] for r in records if r["k"] != "auto"})
-    print(f"\n### NMI at k = number of labels: median [min, max] over seeds {seeds}\n")
+    print(f"\n### NMI at k = number of labels: median [min, max] over seeds {seeds} (per data set: last column)\n")
     print(
         "| data set | texts | k | baseline NMF | baseline k-means | ThemeModel, chosen on the other corpus | "
-        "chosen configuration | gain over NMF | every text assigned, k themes |"
+        "chosen configuration | gain over NMF | every text assigned, k themes | seeds |"
     )
-    print("|---|---:|---:|---|---|---|---|---:|---|")
+    print("|---|---:|---:|---|---|---|---|---:|---|---:|")
     for dataset in datasets:
         others = [d for d in datasets if corpus_of[d] != corpus_of[dataset]]
         if not others:
@@ -284,7 +285,8 @@ def report_fixed(records, methods, datasets, corpus_of) -> None:
         gain = _median(records, dataset, chosen)[0] - _median(records, dataset, "baseline NMF")[0]
         print(
             f"| {dataset} | {n} | {k_true} | {cell(dataset, 'baseline NMF')} | {cell(dataset, 'baseline k-means')} "
-            f"| **{cell(dataset, chosen)}** | {_short(chosen)} | {gain:+.3f} | {'yes' if complete else 'NO'} |"
+            f"| **{cell(dataset, chosen)}** | {_short(chosen)} | {gain:+.3f} | {'yes' if complete else 'NO'} "
+            f"| {len(ours)} |"
         )
     final = choose(records, methods, datasets)
     print(f"\nChosen on all data sets (the shipped defaults): {_short(final)}\n")

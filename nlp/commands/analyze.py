@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--taxonomy", type=Path, default=DEFAULT_PATH)
     parser.add_argument("--lemma-mode", choices=["auto", "model", "lookup"], default="auto")
     parser.add_argument("--random-state", type=int, default=0)
+    parser.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=1,
+        help="BLAS/OpenMP threads for the numeric steps (default 1: faster in CPU time on a shared machine)",
+    )
     parser.add_argument("--out", type=Path, required=True, help="output CSV, one row per input row")
     parser.add_argument("--report", type=Path, help="JSON report: themes, ideas, verbatims, timings")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -81,6 +87,16 @@ def _themes_arg(value: str):
         raise argparse.ArgumentTypeError(f"expected a positive integer or 'auto', got {value!r}") from None
     if number < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer or 'auto', got {value!r}")
+    return number
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
     return number
 
 
@@ -146,6 +162,8 @@ def run(args: argparse.Namespace) -> int:
         if not path.parent.is_dir():  # better now than after minutes of analysis
             raise InputError(f"output folder not found: {path.parent}")
     taxonomy = load_taxonomy(args.taxonomy)
+    from threadpoolctl import threadpool_limits
+
     from nlp.embeddings import EmbeddingError, make_embedder
     from nlp.personal_data import detect_many
     from nlp.principles import PrincipleClassifier
@@ -154,6 +172,10 @@ def run(args: argparse.Namespace) -> int:
     from nlp.themes import ThemeModel
 
     steps = Steps(STEP_NAMES, enabled=not args.quiet and len(texts) >= PROGRESS_MIN_TEXTS)
+    # One BLAS/OpenMP thread by default: the SVD and NMF matrices of a consultation are too small for
+    # the extra threads to pay, and on 2 shared cores they spin: 34.5 -> 28.0 CPU s on 30,000 answers,
+    # the embedding 4.8 -> 1.5 s (bench/RESULTS.md, issue 11).
+    limits = threadpool_limits(limits=args.threads)
     try:
         with steps.step("lemmas"):
             lemmas = lemma_strings(texts, mode=args.lemma_mode)
@@ -194,6 +216,7 @@ def run(args: argparse.Namespace) -> int:
                 report["peak_memory_mb"] = _peak_memory_mb()
                 args.report.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     finally:
+        limits.restore_original_limits()
         steps.close()
     print(
         f"{len(texts)} texts, {len(model.themes_)} themes -> {args.out} ({time.perf_counter() - started:.1f} s)",
@@ -294,6 +317,7 @@ def build_report(args, model, taxonomy, descriptions, principles, groups, spans)
             "embedding": args.embedding,
             "lemma_mode": args.lemma_mode,
             "random_state": args.random_state,
+            "threads": args.threads,
         },
         "n_texts": len(principles),
         "n_themes": len(model.themes_),

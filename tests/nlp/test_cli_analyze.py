@@ -85,6 +85,13 @@ def test_bad_themes_value_is_a_usage_error(tmp_path):
     assert exit_info.value.code == 2
 
 
+@pytest.mark.parametrize("threads", ["0", "deux"])
+def test_bad_threads_value_is_a_usage_error(threads):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["x.csv", "--text-column", "t", "--threads", threads, "--out", "o.csv"])
+    assert exit_info.value.code == 2
+
+
 def test_errors_through_the_real_entry_point_have_no_traceback(tmp_path):
     result = subprocess.run(
         [
@@ -137,6 +144,7 @@ def test_principles_are_serialised_consistently(run):
 def test_report_has_themes_ideas_verbatims_timings_and_parameters(run):
     rows, report, _, _ = run
     assert report["parameters"]["themes"] == 4 and report["parameters"]["random_state"] == 0
+    assert report["parameters"]["threads"] == 1  # one BLAS/OpenMP thread unless asked
     assert report["n_texts"] == 61 and len(report["themes"]) == 4
     ids = {row["id"] for row in rows}
     for theme in report["themes"]:
