@@ -183,7 +183,11 @@ def _sqlite_backup(database_url: str, out: Path) -> None:
 def _sqlite_restore(database_url: str, source: Path) -> None:
     backup_db = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     try:
-        if backup_db.execute("PRAGMA integrity_check").fetchone() != ("ok",):
+        try:
+            intact = backup_db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        except sqlite3.DatabaseError:
+            intact = False
+        if not intact:
             raise BackupError(f"{source} est endommagée (PRAGMA integrity_check) : rien n'a été restauré")
         target = sqlite3.connect(_sqlite_path(database_url), timeout=30)
         try:
@@ -262,35 +266,48 @@ END $$;
 def _pg_restore(database_url: str, source: Path) -> None:
     """Empty the schema and load the dump in a single transaction: if anything fails, the database is as before."""
     uri, env = _libpq(database_url)
-    # pg_restore writes the SQL (COPY data inline); psql runs it after the emptying, all between one BEGIN/COMMIT.
-    # --no-owner/--no-privileges: the objects belong to the account that restores, as on the original server.
-    script = subprocess.Popen(
-        [_pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--file=-", str(source)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    try:
-        _run(
-            [
-                _pg_tool("psql"),
-                "--no-psqlrc",
-                "--quiet",
-                "--set=ON_ERROR_STOP=1",
-                "--single-transaction",
-                f"--command={_EMPTY_SCHEMA}",
-                "--file=-",
-                f"--dbname={uri}",
-            ],
+    psql = [_pg_tool("psql"), "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--single-transaction"]
+    psql += [f"--command={_EMPTY_SCHEMA}", "--file=-", f"--dbname={uri}"]
+    # pg_restore writes the SQL (COPY data inline) and psql runs it after the emptying, between one BEGIN and
+    # COMMIT. The SQL goes through this process rather than a pipe between the two: psql commits when its input
+    # ends, so if pg_restore stops half-way (a damaged file) psql is killed before that end, and PostgreSQL rolls
+    # the transaction back when the connection drops. --no-owner/--no-privileges: the objects belong to the
+    # account that restores, whatever the roles of the original server.
+    with tempfile.TemporaryFile() as restore_errors, tempfile.TemporaryFile() as psql_errors:
+        script = subprocess.Popen(
+            [_pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--file=-", str(source)],
+            stdout=subprocess.PIPE,
+            stderr=restore_errors,
             env=env,
-            stdin=script.stdout,
         )
-    finally:
-        script.stdout.close()
-        errors = script.stderr.read().decode("utf-8", "replace")
-        script.stderr.close()
-        if script.wait() != 0:
-            raise BackupError(f"pg_restore a échoué (rien n'a été restauré) : {errors.strip()[-2000:]}")
+        runner = subprocess.Popen(psql, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=psql_errors, env=env)
+        psql_stopped = False
+        try:
+            for chunk in iter(lambda: script.stdout.read(1 << 16), b""):
+                runner.stdin.write(chunk)
+        except BrokenPipeError:
+            psql_stopped = True  # psql stopped on an error, its transaction rolled back
+        finally:
+            script.stdout.close()
+        restore_failed = script.wait() != 0
+        if psql_stopped:
+            runner.wait()
+            raise BackupError(f"psql a échoué, rien n'a été restauré : {_tail(psql_errors)}")
+        if restore_failed:
+            runner.kill()
+            runner.wait()
+            raise BackupError(f"pg_restore a échoué, rien n'a été restauré : {_tail(restore_errors)}")
+        try:
+            runner.stdin.close()  # the end of the script: psql commits
+        except BrokenPipeError:
+            pass
+        if runner.wait() != 0:
+            raise BackupError(f"psql a échoué, rien n'a été restauré : {_tail(psql_errors)}")
+
+
+def _tail(file) -> str:
+    file.seek(0)
+    return file.read().decode("utf-8", "replace").strip()[-2000:]
 
 
 # -- what is in a database -------------------------------------------------------------------------------------------

@@ -337,7 +337,8 @@ def restore_command(path: Path, force: bool) -> None:
     click.echo(f"Sauvegarde {path} restaurée ({report.kind}{replaced}), version de migration {report.revision}.")
     for table in ("user", "consultation", "contribution", "vote", "comment"):
         if table in report.counts:
-            click.echo(f"  {table:<13} {report.counts[table]} lignes")
+            count = report.counts[table]
+            click.echo(f"  {table:<13} {count} ligne{'s' if count > 1 else ''}")
     if report.needs_upgrade:
         click.echo(f"La sauvegarde précède ce code (dernière version : {report.head}) : lancez « consult db upgrade ».")
 

@@ -3,6 +3,9 @@ PostgreSQL pass), refusals, and a backup taken while a transaction is open holds
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 from sqlmodel import Session
@@ -101,6 +104,7 @@ def test_backup_then_restore_gives_the_same_database(apps, database_url, target_
     assert result.exit_code == 0, result.output
     assert f"écrite : {path}" in result.output
     assert not list(tmp_path.glob(".*partiel"))  # written aside, then renamed
+    assert path.stat().st_mode & 0o777 == 0o600  # personal data: readable by its owner only
 
     target = apps(target_url)
     result = _cli(target, "restore", str(path))
@@ -197,3 +201,83 @@ def test_backup_and_restore_refuse_what_they_cannot_do_safely(apps, database_url
     not_a_backup = _cli(source, "restore", str(existing), "--force")
     assert not_a_backup.exit_code == 1 and "n'est pas une sauvegarde de consult" in not_a_backup.output
     assert _snapshot(database_url)["counts"]["contribution"] == 4
+
+
+def test_a_truncated_backup_is_refused_and_changes_nothing(apps, database_url, target_url, tmp_path):
+    source = apps(database_url)
+    _populate(source)
+    path = tmp_path / "sauvegarde.dump"
+    assert _cli(source, "backup", str(path)).exit_code == 0
+    target = apps(target_url)
+    assert _cli(target, "restore", str(path)).exit_code == 0
+    with Session(target.extensions["consult.engine"]) as session:
+        session.add(User(email="apres@exemple.fr", pseudonym="Après la sauvegarde"))
+        session.commit()
+    before = _snapshot(target_url)
+
+    damaged = tmp_path / "abimee.dump"
+    damaged.write_bytes(path.read_bytes()[: path.stat().st_size * 2 // 3])  # a copy cut short
+    result = _cli(target, "restore", str(damaged), "--force")
+    assert result.exit_code == 1
+    assert result.output.startswith("Erreur : ") and "Traceback" not in result.output
+    assert _snapshot(target_url) == before  # emptying and loading are one transaction: rolled back together
+
+
+def test_a_postgresql_restore_that_fails_half_way_leaves_the_database_as_it_was(
+    apps, database_url, target_url, tmp_path
+):
+    if not POSTGRES_URL:
+        return  # SQLite copies the backup's pages in one step under a lock: nothing is emptied first
+    source = apps(database_url)
+    _populate(source)
+    path = tmp_path / "sauvegarde.dump"
+    assert _cli(source, "backup", str(path)).exit_code == 0
+    target = apps(target_url)
+    with target.extensions["consult.engine"].begin() as connection:
+        # unaccent already installed in another schema (as some managed services do): the dump's text search
+        # configuration, which names public.unaccent, then fails after the tables were dropped.
+        connection.execute(text("CREATE SCHEMA extensions"))
+        connection.execute(text("CREATE EXTENSION unaccent SCHEMA extensions"))
+        connection.execute(text("CREATE TABLE registre (id integer PRIMARY KEY, note text)"))
+        connection.execute(text("INSERT INTO registre VALUES (1, 'toujours là')"))
+    result = _cli(target, "restore", str(path), "--force")
+    assert result.exit_code == 1
+    assert "psql a échoué, rien n'a été restauré" in result.output and "public.unaccent" in result.output
+    assert _tables(target_url) == ["registre"]
+    assert _counts(target_url, ["registre"]) == {"registre": 1}
+
+
+def test_the_documented_cron_line_backs_up_the_configured_database(apps, tmp_path):
+    """The README's backup line, as cron runs it: sh, an empty environment, `\\%` turned into `%`."""
+    import re
+    import subprocess
+    import sys
+    from datetime import date
+
+    root = Path(__file__).resolve().parents[2]
+    (line,) = [
+        line.strip()
+        for line in (root / "README.md").read_text(encoding="utf-8").splitlines()
+        if re.match(r"\s*\d+ \d+ \* \* \* ", line) and "consult backup" in line
+    ]
+    database = tmp_path / "site.db"
+    _populate(apps(f"sqlite:///{database}"))
+    env_file = tmp_path / "consult.env"
+    env_file.write_text(f"CONSULT_DATABASE_URL=sqlite:///{database}\nCONSULT_ANALYSIS_PRELOAD=false\n")
+    fields = line.split(maxsplit=6)
+    assert fields[5] == "consult"  # /etc/cron.d lines name the user
+    venv = Path(sys.executable).parent.parent
+    command = (
+        fields[6]
+        .replace("\\%", "%")  # what cron does before handing the command to sh
+        .replace("/etc/consult/consult.env", str(env_file))
+        .replace("/var/backups/consult", str(tmp_path / "sauvegardes"))
+        .replace("cd /srv/consult", f"cd {root}")
+        .replace(".venv/bin/consult", f"{venv}/bin/consult")
+    )
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(root), "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(["/bin/sh", "-c", command], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    backup = tmp_path / "sauvegardes" / f"consult-{date.today():%Y-%m-%d}.dump"
+    assert backup.read_bytes().startswith(b"SQLite format 3\x00")
+    assert sqlite3.connect(backup).execute("SELECT COUNT(*) FROM contribution").fetchone() == (4,)
