@@ -26,6 +26,7 @@ from consult.auth.passwords import hash_password
 from consult.consultations.services import create_consultation, get_consultation
 from consult.flags.services import AlreadyFlagged, flag_comment, flag_contribution
 from consult.models import (
+    AutomaticLabel,
     Comment,
     Consultation,
     Contribution,
@@ -222,6 +223,28 @@ def seed_participation(
         contributions=contributions,
         report=report,
     )
+    _label_pending(session=session, contributions=contributions)
+
+
+def _label_pending(*, session: Session, contributions: dict[str, Contribution]) -> None:
+    """Give the pending demo contributions the automatic labels that submission gives them on a real site.
+
+    The moderation panel shows stored duplicate candidates only (it never builds a similarity index in a
+    request): without them the demo's near-duplicate would show none until an analysis run.
+    """
+    from consult.analysis.automatic import label_contribution
+
+    pending = [c for c in contributions.values() if c.status == ContributionStatus.PENDING]
+    labelled = set(
+        session.exec(
+            select(AutomaticLabel.contribution_id).where(
+                col(AutomaticLabel.contribution_id).in_([c.id for c in pending])
+            )
+        )
+    )
+    for contribution in pending:
+        if contribution.id not in labelled:
+            label_contribution(session=session, contribution=contribution)
 
 
 def _ensure_citizens(
