@@ -129,13 +129,14 @@ def index(slug: str):
     my_votes = listing.load_my_votes(
         session=session, user=g.user, contribution_ids=[item.contribution.id for item in page.items]
     )
+    page_cards = cards.build_cards(
+        page.items, my_votes=my_votes, query=page.query, readonly=consultation.status() != "open"
+    )
     context = {
         "consultation": consultation,
         "filters": filters,
         "page": page,
-        "cards": cards.build_cards(
-            page.items, my_votes=my_votes, query=page.query, readonly=consultation.status() != "open"
-        ),
+        "cards_html": cards.render_cards(page_cards, first_page=not request.args.get("after")),
         "first_page": not request.args.get("after"),
         "statuses": list(ContributionStatus),
     }

@@ -93,7 +93,7 @@ class VoteOption:
 @dataclass(frozen=True)
 class VotePanel:
     contribution_id: int
-    options: list[VoteOption]
+    options: tuple[VoteOption, ...]
     group_label: Markup  # names the buttons after the contribution's title (escaped)
     action: str | None  # the vote URL when the user may vote now, else None (read-only counts)
     csrf_token: str
@@ -148,7 +148,7 @@ def vote_panel(
     counts = {1: contribution.agree_count, -1: contribution.disagree_count, 0: contribution.pass_count}
     readonly = readonly or contribution.status != "published"
     can_vote = texts.signed_in and not readonly
-    options = [
+    options = tuple(
         VoteOption(
             value=value,
             label=label,
@@ -159,7 +159,7 @@ def vote_panel(
             pressed=my_vote == value,
         )
         for value, label, icon in texts.labels
-    ]
+    )
     return VotePanel(
         contribution_id=contribution.id,
         options=options,

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
+from consult.contributions import cards
 from consult.contributions.listing import SORTS, BadCursor, ListFilters, decode_cursor, list_contributions
 from consult.models import Contribution, Role, utcnow
 from tests.consult.contribution_factories import add_contribution, add_vote
@@ -185,6 +186,35 @@ def test_filter_options_are_rendered_once_per_language_and_selection(app, client
     html = client.get(_list_url(consultation, theme="T02", sort="agreed")).get_data(as_text=True)
     assert '<option value="agreed" selected>Most agreed</option>' in html and 'value="T02" selected' in html
     assert len(options) == 3
+
+
+def test_cached_cards_follow_every_change_and_carry_each_requests_token(
+    app, client, session, make_consultation, make_user, auth
+):
+    consultation, author, voter = make_consultation(), make_user(), make_user()
+    contribution = add_contribution(session, consultation, author, title="Une idée à soutenir")
+
+    def card_of(html):
+        start = html.index(f'id="contribution-{contribution.id}"')
+        return html[start : html.index('class="fr-card__footer"', start) + 2000]
+
+    first = client.get(_list_url(consultation)).get_data(as_text=True)
+    assert "Connectez-vous pour voter" in card_of(first) and 'name="csrf_token"' not in card_of(first)
+    auth.login(voter)
+    signed_in = client.get(_list_url(consultation)).get_data(as_text=True)
+    card = card_of(signed_in)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', card).group(1)
+    assert f'"X-CSRFToken": "{token}"' in signed_in  # the card carries this request's token, not a cached one
+    assert cards._TOKEN_MARKER not in signed_in and "Connectez-vous pour voter" not in card
+    contribution.agree_count, contribution.title = 3, "Une idée soutenue"
+    session.add(contribution)
+    session.commit()
+    add_vote(session, contribution, voter, 1)
+    card = card_of(client.get(_list_url(consultation)).get_data(as_text=True))
+    assert "Une idée soutenue" in card and "Une idée à soutenir" not in card
+    pressed = r'aria-pressed="true"[^>]*>\s*D\'accord<span class="fr-ml-1w" aria-hidden="true">3</span>'
+    assert re.search(pressed, card)  # the new count, and the visitor's own vote
+    assert len(app.extensions["consult.card_cache"].items) == 3  # anonymous, signed in, after the changes
 
 
 def test_unpublished_statuses_only_for_moderators(client, session, make_consultation, make_user, auth):
