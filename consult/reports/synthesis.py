@@ -385,14 +385,22 @@ def _votes_of(row: RunContribution | None, contribution: Contribution | None) ->
     return contribution.agree_count, contribution.disagree_count, contribution.pass_count
 
 
+def _distinctive_terms(terms: list[str], reference_label: str, count: int = 3) -> list[str]:
+    """The theme's first keywords that tell it apart from its reference theme's wording: words the wording already
+    holds and very short words (« ans », « IA » stay only when nothing else is left) add nothing to a title."""
+    wording = reference_label.casefold()
+    kept = [t for t in terms if t.casefold() not in wording and len(t) > 3]
+    return (kept or list(terms))[:count]
+
+
 def _theme_titles(themes: list[ThemeResult], reference: dict[str, Theme]) -> dict[str, tuple[str, str]]:
     """(title, short title) per theme: its reference theme's wording, with its own words when two share it."""
     uses = Counter(t.reference_theme_id for t in themes if t.reference_theme_id in reference)
     titles = {}
     for theme in themes:
-        words = ", ".join(theme.terms[:3])
-        if theme.reference_theme_id in reference:
-            found = reference[theme.reference_theme_id]
+        found = reference.get(theme.reference_theme_id)
+        words = ", ".join(_distinctive_terms(theme.terms, found.label_fr if found else ""))
+        if found is not None:
             label, short = found.label_fr, found.short_fr or found.label_fr
             if uses[theme.reference_theme_id] > 1:
                 label, short = f"{label} : {words}", f"{short} : {words}"

@@ -225,3 +225,30 @@ def test_command_line_report(runner, stored_run, make_consultation, tmp_path):
     ]:
         result = runner.invoke(args=args)
         assert result.exit_code == 1 and message in result.output, args
+
+
+def test_themes_sharing_a_reference_theme_are_told_apart_by_their_own_words():
+    from types import SimpleNamespace
+
+    from consult.analysis.results import ThemeResult
+    from consult.reports.synthesis import _theme_titles
+
+    def theme(key, terms, reference="T02"):
+        return ThemeResult(key, terms[0], terms, 10, reference, 0.5, [], [])
+
+    reference = {"T02": SimpleNamespace(label_fr="Mon espace santé et DMP", short_fr="Mon espace santé")}
+    titles = _theme_titles(
+        [
+            theme("0", ["accès", "ans", "numérique", "téléphone", "code"]),
+            theme("1", ["espace santé", "afficher", "patients", "outils"]),
+            theme("2", ["vaccins", "carnet"], reference=None),
+        ],
+        reference,
+    )
+    # Words the reference wording already holds, and very short words, say nothing about the theme.
+    assert titles["0"] == (
+        "Mon espace santé et DMP : accès, numérique, téléphone",
+        "Mon espace santé : accès, numérique, téléphone",
+    )
+    assert titles["1"][1] == "Mon espace santé : afficher, patients, outils"
+    assert titles["2"] == ("Autres sujets : vaccins, carnet", "Autres : vaccins, carnet")
