@@ -291,6 +291,12 @@ def _check(site, response, where: str, before: dict | None) -> None:
     assert response.status_code < 500, f"{where}: {response.status_code}"
     shown = unescaped_markup(response)
     assert not shown, f"{where}: unescaped {shown}"
+    for header in ("Location", "HX-Redirect", "HX-Location"):  # never sent to another site (`next`, Referer…)
+        target = response.headers.get(header, "")
+        parts = urlsplit(target.replace("\\", "/"))
+        assert not target or (parts.netloc in ("", "localhost") and not target.startswith("//")), (
+            f"{where}: {header} {target!r}"
+        )
     if before is not None and response.status_code >= 400:
         after = row_counts(site.engine)
         changed = {
@@ -325,12 +331,12 @@ def _form_test(site, visitor: str, form: Form, stats: dict):
     checks_password = any("password" in name for name in form.fields)
 
     @settings(SETTINGS, max_examples=PASSWORD_FORM_EXAMPLES if checks_password else FORM_EXAMPLES)
-    @given(pairs=_form_data(form), htmx=st.booleans() if form.htmx else st.just(False))
-    def post_form(pairs, htmx):
+    @given(pairs=_form_data(form), htmx=st.booleans() if form.htmx else st.just(False), extra=_headers())
+    def post_form(pairs, htmx, extra):
         client = _client(site, visitor)
         data = MultiDict(pairs)
         token = [v for v in form.fields.get("csrf_token", Field("hidden")).values if v]
-        headers = {"HX-Request": "true", "HX-Current-URL": f"http://localhost{form.page}"} if htmx else {}
+        headers = {"HX-Request": "true", "HX-Current-URL": f"http://localhost{form.page}"} if htmx else extra
         if token:
             data.setlist("csrf_token", token[:1])
         elif visitor in site.header_tokens:  # an htmx element outside a form: the token comes as a header
@@ -348,13 +354,26 @@ def _form_test(site, visitor: str, form: Form, stats: dict):
     return post_form
 
 
+# What an HTTP client can send in a header: Latin-1 without line breaks (the test client refuses the rest).
+NO_LINE_BREAKS = str.maketrans("\r\n", "  ")
+
+
+def _headers() -> st.SearchStrategy[dict]:
+    """Request headers the app reads: htmx's, the language, where the visitor comes from."""
+    latin1 = hostile_text().map(
+        lambda v: v.encode("latin-1", "ignore").decode("latin-1").translate(NO_LINE_BREAKS)[:8000]
+    )
+    names = ("HX-Request", "HX-Current-URL", "HX-Target", "HX-Trigger", "Accept-Language", "Referer", "Accept")
+    return st.dictionaries(st.sampled_from(names), st.one_of(st.just("true"), latin1), max_size=3)
+
+
 def _query_test(site, visitor: str, path: str, query, stats: dict):
     @settings(SETTINGS, max_examples=QUERY_EXAMPLES)
-    @given(pairs=query, htmx=st.booleans())
-    def get_page(pairs, htmx):
+    @given(pairs=query, headers=_headers())
+    def get_page(pairs, headers):
         client = _client(site, visitor)
         before = row_counts(site.engine)
-        response = client.get(path, query_string=pairs, headers={"HX-Request": "true"} if htmx else {})
+        response = client.get(path, query_string=pairs, headers=headers)
         stats["requests"] += 1
         where = f"as {visitor}: {_describe('GET', path, pairs)}"
         _check(site, response, where, None)
