@@ -28,10 +28,14 @@ def init_app(app: Flask) -> None:
 
 def _preload(app: Flask) -> None:
     from consult.analysis.labels import label_models
+    from consult.analysis.services import find_personal_data
     from consult.db import get_session
 
     try:
         with app.app_context():
             label_models.refresh(get_session())
+            # The personal-data detector loads its own spaCy pipeline (NER) for the first text that names someone:
+            # ~2 s that the first submission or moderation panel of each process would otherwise pay.
+            find_personal_data("Bonjour, je suis Camille Martin et j'habite à Lyon.")
     except Exception:  # the first submission will load them instead
         log.exception("preloading the label models failed")

@@ -118,3 +118,13 @@ def test_a_labelling_failure_does_not_cost_the_citizen_their_contribution(
     assert response.status_code in (302, 303)
     contribution = session.exec(select(Contribution)).one()
     assert session.get(AutomaticLabel, contribution.id) is None
+
+
+def test_the_preload_also_loads_the_personal_data_detectors_pipeline(app):
+    """Production preloads beside the first request: the NER pipeline included, so no panel or submission waits."""
+    from consult.analysis import _preload
+    from nlp.text import load_ner_pipeline
+
+    load_ner_pipeline.cache_clear()
+    _preload(app)
+    assert load_ner_pipeline.cache_info().currsize == 1
