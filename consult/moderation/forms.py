@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from werkzeug.datastructures import MultiDict
 
+from consult.inputs import MAX_DB_INT
 from consult.models import ModerationAction
 from consult.moderation.audit import JournalFilters
 from consult.moderation.queue import SORTS, STATES, QueueFilters
@@ -15,7 +16,8 @@ MAX_BULK = 100
 CONFIDENCE_LEVELS = {"faible": 0.3, "moyenne": 0.6}
 
 
-def _int(value: str | None, *, low: int = 1, high: int = 2**62) -> int | None:
+def _int(value: str | None, *, low: int = 1, high: int = MAX_DB_INT) -> int | None:
+    # Ids and versions are PostgreSQL integers: a larger number would fail in the database (a 500), not match.
     value = (value or "").strip().lstrip("#")
     if not value.isdigit() or not value.isascii():
         return None

@@ -56,6 +56,16 @@ def test_the_largest_ids_are_a_plain_404(client, big_id):
     assert response.status_code == 404 and response.get_json()["error"]["code"] == 404
 
 
+@pytest.mark.parametrize("name", ["moderator", "consultation", "contribution", "before"])
+def test_moderation_journal_and_queue_filters_beyond_the_database_integers(client, make_user, sign_in, name):
+    # Found by tests/consult/test_fuzz.py on PostgreSQL: ?moderator=2147483648 reached an integer column (500).
+    sign_in(make_user(Role.MODERATOR))
+    for value in (str(2**31), str(2**62)):
+        assert client.get("/moderation/journal", query_string={name: value}).status_code == 200
+        assert client.get("/moderation/journal.csv", query_string={name: value}).status_code == 200
+        assert client.get("/moderation/", query_string={"consultation": value, "page": value}).status_code == 200
+
+
 def _b64(raw: str | bytes) -> str:
     return base64.urlsafe_b64encode(raw if isinstance(raw, bytes) else raw.encode()).decode().rstrip("=")
 
