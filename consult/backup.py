@@ -189,6 +189,7 @@ def _sqlite_restore(database_url: str, source: Path) -> None:
             intact = False
         if not intact:
             raise BackupError(f"{source} est endommagée (PRAGMA integrity_check) : rien n'a été restauré")
+        Path(_sqlite_path(database_url)).parent.mkdir(parents=True, exist_ok=True)  # as the site's engine does
         target = sqlite3.connect(_sqlite_path(database_url), timeout=30)
         try:
             # Copies every page in one step under the target's write lock: other connections see the old

@@ -27,7 +27,7 @@ ROWS = {
 def target_url(request, tmp_path):
     """A second empty database, to restore into."""
     if not POSTGRES_URL:
-        yield f"sqlite:///{tmp_path / 'restored.db'}"
+        yield f"sqlite:///{tmp_path / 'instance' / 'restored.db'}"  # a folder that does not exist yet
         return
     with _throwaway_database(request.getfixturevalue("postgres_admin")) as url:
         yield url
