@@ -342,7 +342,7 @@ def measure(app, requests: int) -> tuple[list[dict], dict]:
 
         with Session(engine) as session:
             for q in ("échographie", "santé", "dossier médical", "numériques", "pharmacie"):
-                statement, _ = search.apply(
+                statement, _, _ = search.apply(
                     select(func.count()).select_from(Contribution), search.parse(q), engine.dialect.name
                 )
                 print(f"matches of q={q!r}: {session.exec(statement).one()}", flush=True)

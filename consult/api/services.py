@@ -134,15 +134,6 @@ def list_contributions(
     searched = search.parse(filters.q.strip()) if filters.q and filters.q.strip() else None
     ranked = filters.sort == RELEVANCE and searched is not None and (dialect == "postgresql" or not searched.empty)
     query = select(Contribution.id).where(Contribution.consultation_id == consultation.id, published_contributions())
-    score = None
-    if searched is not None:
-        query, score = search.apply(query, searched, dialect, ranked=ranked)
-    if score is not None:
-        key_column, descending, key_type = score, True, float
-    else:
-        key_column, descending = SORTS["recent" if filters.sort == RELEVANCE else filters.sort]
-        key_type = _KEY_TYPES["recent" if filters.sort == RELEVANCE else filters.sort]
-    query = query.add_columns(key_column.label("sort_key"))
     if filters.theme:
         query = query.where(Contribution.theme_id == filters.theme)
     if filters.principle:
@@ -153,17 +144,26 @@ def list_contributions(
                 ContributionPrinciple.source.in_(HUMAN_LABEL_SOURCES),
             )
         )
+    score, id_column = None, Contribution.id
+    if searched is not None:
+        query, score, id_column = search.apply(query, searched, dialect, ranked=ranked)
+    if score is not None:
+        key_column, descending, key_type = score, True, float
+    else:
+        key_column, descending = SORTS["recent" if filters.sort == RELEVANCE else filters.sort]
+        key_type = _KEY_TYPES["recent" if filters.sort == RELEVANCE else filters.sort]
+    query = query.add_columns(key_column.label("sort_key"))
     if filters.cursor:
         try:
             key, last_id = decode_cursor(filters.cursor, sort=filters.sort, key_type=key_type)
         except ValueError:
             raise ValidationFailed({"cursor": "Curseur de pagination invalide ou d'un autre tri."}) from None
         if descending:
-            query = query.where(tuple_(key_column, Contribution.id) < (key, last_id))
+            query = query.where(tuple_(key_column, id_column) < (key, last_id))
         else:  # key ascending, id descending: no row-value comparison expresses that
-            query = query.where((key_column > key) | ((key_column == key) & (Contribution.id < last_id)))
+            query = query.where((key_column > key) | ((key_column == key) & (id_column < last_id)))
     key_order = key_column.desc() if descending else key_column.asc()
-    query = query.order_by(key_order, col(Contribution.id).desc())
+    query = query.order_by(key_order, id_column.desc())
     # One extra row tells whether a next page exists without a COUNT.
     rows = page_rows(session, query.limit(filters.limit + 1), descending)
     has_more = len(rows) > filters.limit

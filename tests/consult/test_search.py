@@ -335,3 +335,16 @@ def test_relevance_ranks_the_most_recent_candidates_and_other_sorts_see_every_ma
     assert ranked == [rows["twice"].id, rows["body"].id]  # the two newest matches, by relevance
     assert _api_ids(app, client, consultation, q="téléconsultation") == ranked
     assert len(_html_ids(client, consultation, q="téléconsultation", sort="recent")) == 3
+
+
+def test_ranked_candidates_are_the_newest_matches_of_this_list_not_of_the_whole_site(
+    app, client, session, corpus, make_consultation, make_user, monkeypatch
+):
+    consultation, rows = corpus
+    other, author = make_consultation(), make_user()
+    newer = [add_contribution(session, other, author, title=f"Téléconsultation {n}", body="Ici.") for n in range(3)]
+    monkeypatch.setattr(search, "CANDIDATES", 2)
+    # The newest matches of the site are in another consultation: this list still ranks its own two newest.
+    assert _html_ids(client, consultation, q="téléconsultation") == [rows["twice"].id, rows["body"].id]
+    assert _api_ids(app, client, consultation, q="téléconsultation") == [rows["twice"].id, rows["body"].id]
+    assert sorted(_html_ids(client, other, q="téléconsultation")) == sorted(c.id for c in newer[1:])
