@@ -213,3 +213,38 @@ def test_only_the_published_count_is_cached_and_a_decision_forgets_it(
     )
     assert response.status_code == 303
     assert "Publiées (6)" in client.get(url).get_data(as_text=True)
+
+
+def test_queue_page_and_panel_query_counts_do_not_grow_with_the_queue(app, client, session, make_user, sign_in, triage):
+    """A guard on the speed work: the panel never loads the queue page (counts, texts), the page no extra counts."""
+    from sqlalchemy import event
+
+    consultation, expected = triage
+    sign_in(make_user(role=Role.MODERATOR))
+    engine = app.extensions["consult.engine"]
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    def counted(path: str) -> list[str]:
+        client.get(path)  # warm-up (first request of the client, templates)
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            assert client.get(path).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return list(statements)
+
+    def is_count(statement: str) -> bool:
+        return statement.lstrip().lower().startswith(("select count(", "select contribution.status, count("))
+
+    pending_id = int(expected[0].split(":")[1])
+    panel = counted(f"/moderation/contributions/{pending_id}?consultation={consultation.id}")
+    assert not [s for s in panel if is_count(s)], panel  # previous/next read ids only
+    assert len(panel) <= 16, panel
+    page = counted(f"/moderation/?consultation={consultation.id}")
+    assert len([s for s in page if is_count(s)]) <= 5, page  # small states, published, flagged, comments x2
+    # The user, the counts, at most 3 small queries per segment the page spans (4 here), the filters' lists.
+    assert len(page) <= 1 + 4 + 3 * 4 + 3, page
