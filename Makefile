@@ -55,7 +55,7 @@ test: system-deps setup ## the whole suite: unit, web, PostgreSQL, browser
 system-deps: ## install (as root) or name the Debian packages the suite needs: chromium, redis, postgresql, poppler
 	bash scripts/system-deps.sh
 
-bench: setup
+bench: setup ## list the benchmarks and the command that runs each (bench/RESULTS.md holds the figures)
 	$(BIN)/python -m bench
 
 lint:
