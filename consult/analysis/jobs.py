@@ -7,6 +7,7 @@ import threading
 import time
 
 from flask import current_app
+from threadpoolctl import threadpool_limits
 
 from consult.analysis import runs
 from consult.analysis.labels import label_models
@@ -82,15 +83,18 @@ def run_analysis(run_id: int) -> None:
                 label_models.refresh(session)
                 session.rollback()
             heartbeat.progress("load", 5)
-            analysis = analyse(
-                items,
-                votes,
-                models=label_models,
-                taxonomy=label_models.taxonomy,
-                n_themes=parameters.get("n_themes", "auto"),
-                random_state=int(parameters.get("random_state", 0)),
-                progress=heartbeat.progress,
-            )
+            # One BLAS/OpenMP thread, as `python -m nlp analyze` does: a consultation's SVD and NMF are too small
+            # for more threads to pay, and on a shared machine they spin (bench/RESULTS.md, issue 11).
+            with threadpool_limits(limits=1):
+                analysis = analyse(
+                    items,
+                    votes,
+                    models=label_models,
+                    taxonomy=label_models.taxonomy,
+                    n_themes=parameters.get("n_themes", "auto"),
+                    random_state=int(parameters.get("random_state", 0)),
+                    progress=heartbeat.progress,
+                )
             heartbeat.progress("write", None)
             analysis.summary["snapshot"] = snapshot
             timings = analysis.timings | {"total": round(time.perf_counter() - started, 3)}
