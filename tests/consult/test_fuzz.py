@@ -14,13 +14,14 @@ parameter set and API operation; about a minute per database. Runs on PostgreSQL
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from types import SimpleNamespace
 from urllib.parse import quote, urlsplit
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 from werkzeug.datastructures import MultiDict
@@ -43,11 +44,15 @@ from tests.consult.fuzz_support import (
 )
 from tests.consult.test_authorisation_matrix import POLICY, PUBLIC, SIGNED_IN
 
-FORM_EXAMPLES = 15
-PASSWORD_FORM_EXAMPLES = 5
-QUERY_EXAMPLES = 10
-PATH_EXAMPLES = 6
-API_EXAMPLES = 40
+# For a longer hunt by hand: CONSULT_FUZZ_SEED=<n> draws other values, CONSULT_FUZZ_SCALE=<k> k times as many.
+# make test keeps the fixed seed and these numbers (about a minute per database).
+FUZZ_SEED = os.environ.get("CONSULT_FUZZ_SEED")
+SCALE = int(os.environ.get("CONSULT_FUZZ_SCALE", "1"))
+FORM_EXAMPLES = 15 * SCALE
+PASSWORD_FORM_EXAMPLES = 5 * SCALE
+QUERY_EXAMPLES = 10 * SCALE
+PATH_EXAMPLES = 6 * SCALE
+API_EXAMPLES = 40 * SCALE
 # Routes whose accepted POST starts real work (an analysis, model training, an import, a language model call):
 # the matrix does not probe them either. Their forms are still read and their pages fuzzed.
 # The assistant answers without a language model here (LLM_BASE_URL is empty): its messages are fuzzed.
@@ -63,13 +68,17 @@ MAY_CHANGE_WHEN_REFUSED: set[str] = set()
 DURATIONS: dict[str, float] = {}
 VISITORS = ("anonymous", "citizen", "moderator", "analyst", "admin")
 SETTINGS = settings(
-    derandomize=True,
+    derandomize=FUZZ_SEED is None,
     database=None,
     deadline=None,
     phases=(Phase.explicit, Phase.generate),  # no shrinking: each failure carries its request, and time is bounded
     suppress_health_check=list(HealthCheck),
     print_blob=False,
 )
+
+
+def _seeded(test):
+    return seed(int(FUZZ_SEED))(test) if FUZZ_SEED is not None else test
 
 
 # --- the site to fuzz --------------------------------------------------------------------------------------------
@@ -330,6 +339,7 @@ def _form_test(site, visitor: str, form: Form, stats: dict):
     # A password is checked with argon2, deliberately slow (about half a second here): fewer examples.
     checks_password = any("password" in name for name in form.fields)
 
+    @_seeded
     @settings(SETTINGS, max_examples=PASSWORD_FORM_EXAMPLES if checks_password else FORM_EXAMPLES)
     @given(pairs=_form_data(form), htmx=st.booleans() if form.htmx else st.just(False), extra=_headers())
     def post_form(pairs, htmx, extra):
@@ -368,6 +378,7 @@ def _headers() -> st.SearchStrategy[dict]:
 
 
 def _query_test(site, visitor: str, path: str, query, stats: dict):
+    @_seeded
     @settings(SETTINGS, max_examples=QUERY_EXAMPLES)
     @given(pairs=query, headers=_headers())
     def get_page(pairs, headers):
@@ -398,6 +409,7 @@ def _rules_with_text_arguments(site, visitor: str):
 def _path_test(site, visitor: str, rule, stats: dict):
     names = [a for a in rule.arguments if not isinstance(rule._converters[a], IntegerConverter)]
 
+    @_seeded
     @settings(SETTINGS, max_examples=PATH_EXAMPLES)
     @given(values=st.fixed_dictionaries({name: hostile_text() for name in names}))
     def get_path(values):
@@ -468,6 +480,7 @@ def _api_value(parameter: dict, site) -> st.SearchStrategy:
 
 
 def _api_test(client, site, base, template, method, draw_path, draw_query, draw_body, stats):
+    @_seeded
     @settings(SETTINGS, max_examples=API_EXAMPLES)
     @given(path_values=draw_path, query=draw_query, body=draw_body)
     def call(path_values, query, body):
