@@ -52,6 +52,14 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["content_lang"] = content_lang
+    app.jinja_env.filters["localized_label"] = localized_label
+
+
+def localized_label(item) -> str:
+    """A theme's, principle's or dimension's wording in the interface's language (the English UI showed French)."""
+    from flask_babel import get_locale
+
+    return item.label(str(get_locale() or "fr"))
 
 
 def content_lang() -> Markup:

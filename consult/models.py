@@ -175,6 +175,10 @@ class Dimension(SQLModel, table=True):
     label_fr: str = Field(max_length=300)
     label_en: str | None = Field(default=None, max_length=300)
 
+    def label(self, locale: str) -> str:
+        """The wording in the interface's language (French when there is no English one)."""
+        return (self.label_en if locale == "en" else None) or self.label_fr
+
 
 class Principle(SQLModel, table=True):
     """One of the 16 principles; label_fr is the official wording only when verified (see verified_fr)."""
@@ -192,6 +196,10 @@ class Principle(SQLModel, table=True):
     def short(self, locale: str) -> str:
         return (self.short_en if locale == "en" else self.short_fr) or self.label_fr
 
+    def label(self, locale: str) -> str:
+        """The full wording in the interface's language (French when there is no English one)."""
+        return (self.label_en if locale == "en" else None) or self.label_fr
+
 
 class Theme(SQLModel, table=True):
     """A reference theme of the DNS taxonomy."""
@@ -207,6 +215,10 @@ class Theme(SQLModel, table=True):
 
     def short(self, locale: str) -> str:
         return (self.short_en if locale == "en" else self.short_fr) or self.label_fr
+
+    def label(self, locale: str) -> str:
+        """The full wording in the interface's language (French when there is no English one)."""
+        return (self.label_en if locale == "en" else None) or self.label_fr
 
 
 def _version_column() -> Column:

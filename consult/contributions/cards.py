@@ -51,12 +51,12 @@ class Card:
 def tags_for(view: ContributionView, *, locale: str | None = None, numbered: bool = False) -> list[Tag]:
     """The theme and principles of a contribution; `numbered` adds the principle's number (detail page)."""
     locale = locale or str(get_locale() or "fr")
-    tags = [Tag(view.theme.short(locale), view.theme.label_fr, theme=True)] if view.theme else []
+    tags = [Tag(view.theme.short(locale), view.theme.label(locale), theme=True)] if view.theme else []
     for principle in view.principles:
         label = principle.short(locale)
         if numbered:
             label = _("Principe %(n)d · %(label)s", n=principle.number, label=label)
-        tags.append(Tag(label, principle.label_fr))
+        tags.append(Tag(label, principle.label(locale)))
     return tags
 
 

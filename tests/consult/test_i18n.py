@@ -227,3 +227,40 @@ def test_french_content_is_marked_lang_fr_on_english_pages(client, make_contribu
     client.get("/langue/fr")
     html = client.get(f"/contributions/{contribution.id}").get_data(as_text=True)
     assert "<h1>Une proposition en français</h1>" in html
+
+
+def test_taxonomy_wording_in_english_where_it_is_chosen(
+    english, session, auth, make_user, make_consultation, make_contribution
+):
+    """Theme, principle and dimension names in filters, forms, the detail page and the moderation panel follow the
+    interface's language (they were always shown in French)."""
+    from consult.models import ContributionPrinciple
+
+    consultation = make_consultation()
+    contribution = make_contribution(consultation=consultation, theme_id="T01")
+    session.add(ContributionPrinciple(contribution_id=contribution.id, principle_id="P01", source="author"))
+    session.commit()
+    french_theme = "Gouvernance, concertation et démocratie sanitaire"
+    english_theme = "Governance, consultation and health democracy"
+    french_principle = "Le numérique en santé complète et optimise les pratiques de santé effectuées en présentiel"
+    english_principle = "Digital Health complements and optimises face-to-face healthcare"
+
+    auth.login(make_user(role=Role.MODERATOR))
+    pages = {
+        "list": english.get(f"/consultations/{consultation.slug}/contributions"),
+        "form": english.get(f"/consultations/{consultation.slug}/contribuer"),
+        "detail": english.get(f"/contributions/{contribution.id}"),
+        "queue": english.get("/moderation/"),
+        "panel": english.get(f"/moderation/contributions/{contribution.id}"),
+    }
+    for name, response in pages.items():
+        page = html.unescape(_page(response))
+        assert french_theme not in page and french_principle not in page, name
+        assert english_principle in page, name
+        if name != "detail":  # the detail page names the theme by its short label
+            assert english_theme in page, name
+    assert "Base Digital Health on humanistic values" in html.unescape(pages["form"].get_data(as_text=True))
+    # French stays French
+    english.get("/langue/fr")
+    page = html.unescape(english.get(f"/consultations/{consultation.slug}/contribuer").get_data(as_text=True))
+    assert french_theme in page and french_principle in page
