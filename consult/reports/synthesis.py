@@ -405,6 +405,12 @@ def _theme_titles(themes: list[ThemeResult], reference: dict[str, Theme]) -> dic
             if uses[theme.reference_theme_id] > 1:
                 label, short = f"{label} : {words}", f"{short} : {words}"
             titles[theme.key] = (label, short)
+        elif theme.label:
+            # Outside the reference themes (a consultation on another subject): the theme's own label, a phrase
+            # quoted from its texts (« transports en commun »), reads better than « Autres sujets ».
+            label = theme.label[:1].upper() + theme.label[1:]
+            others = ", ".join(_distinctive_terms(theme.terms, theme.label))
+            titles[theme.key] = (f"{label} : {others}" if others else label, label)
         else:
             titles[theme.key] = (f"Autres sujets : {words}", f"Autres : {words}")
     return titles

@@ -242,6 +242,7 @@ def test_themes_sharing_a_reference_theme_are_told_apart_by_their_own_words():
             theme("0", ["accès", "ans", "numérique", "téléphone", "code"]),
             theme("1", ["espace santé", "afficher", "patients", "outils"]),
             theme("2", ["vaccins", "carnet"], reference=None),
+            ThemeResult("3", "", ["vélo", "bus"], 5, None, None, [], []),
         ],
         reference,
     )
@@ -251,4 +252,6 @@ def test_themes_sharing_a_reference_theme_are_told_apart_by_their_own_words():
         "Mon espace santé : accès, numérique, téléphone",
     )
     assert titles["1"][1] == "Mon espace santé : afficher, patients, outils"
-    assert titles["2"] == ("Autres sujets : vaccins, carnet", "Autres : vaccins, carnet")
+    # Outside the reference themes: the theme's own label (a phrase from its texts), then its other keywords.
+    assert titles["2"] == ("Vaccins : carnet", "Vaccins")
+    assert titles["3"] == ("Autres sujets : vélo", "Autres : vélo")  # « bus »: too short to tell
