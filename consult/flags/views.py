@@ -4,9 +4,10 @@ htmx swaps the flag button for the form, then for the outcome; without JavaScrip
 then a redirect back.
 """
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from consult.auth.access import safe_next
 from consult.db import get_session
 from consult.errors import ValidationFailed
 from consult.flags import services
@@ -46,7 +47,11 @@ def flag_comment(comment_id: int):
 def _flag(kind: str, target, contribution_id: int, record):
     """The shared ladder of both routes: show the form, validate, record, answer."""
     form = FlagForm()
-    context = {"kind": kind, "target": target, "reasons": services.REASONS}
+    # The form page (no JavaScript, or reached through the login page) posts as a plain form and goes back to
+    # the contribution: posting it with htmx left the user on the form page, and its own path as `next`
+    # brought them back to it.
+    back = safe_next(request.values.get("next")) or url_for("contributions.detail", contribution_id=contribution_id)
+    context = {"kind": kind, "target": target, "reasons": services.REASONS, "back_url": back}
     if not form.is_submitted():
         return _render_form(context, form, {})
     if not form.validate():

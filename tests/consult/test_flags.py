@@ -287,3 +287,21 @@ def test_details_with_personal_data_are_refused(client, session, reporter, contr
     assert "données personnelles" in html and details in html  # the text is kept for the reporter to rewrite
     assert session.exec(select(Flag)).all() == []
     assert flag(client, f"/contributions/{contribution.id}/signaler", "autre", "x" * 1001).status_code == 422
+
+
+def test_form_page_posts_without_htmx_and_goes_back_to_the_contribution(client, reporter, contribution, session):
+    """The form page (reached without JavaScript, or after logging in) is a plain form with a way back: posted in
+    place with htmx it left the user on the form page, and its own path as `next` brought them back to it."""
+    path = f"/contributions/{contribution.id}/signaler"
+    page = text(client.get(path))
+    assert f'action="{path}"' in page and f'hx-post="{path}"' not in page
+    back = f"/contributions/{contribution.id}"
+    assert f'name="next" value="{back}"' in page and f'href="{back}">Annuler</a>' in page
+
+    response = client.post(path, data={"reason": "spam", "details": "", "next": back})
+    assert response.status_code == 303 and response.headers["Location"] == back
+    assert "Merci, votre signalement a été transmis" in text(client.get(back))
+    assert session.exec(select(Flag).where(Flag.contribution_id == contribution.id)).one()
+
+    # An outside `next` is ignored; the contribution stays the way back.
+    assert f'name="next" value="{back}"' in text(client.get(path + "?next=https://exemple.org/"))
