@@ -5,6 +5,7 @@ The values are drawn by hypothesis from a fixed seed (derandomize): a failure is
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -62,6 +63,33 @@ def hostile_text() -> st.SearchStrategy[str]:
     )
     joined = st.lists(atoms, min_size=1, max_size=4).map("".join)
     return st.one_of(joined, _huge())
+
+
+CURSOR_NAMES = ("after", "before", "cursor")
+SORT_NAMES = ("recent", "agree", "agreed", "divisive", "consensus", "least_voted", "relevance")
+
+
+def crafted_cursor() -> st.SearchStrategy[str]:
+    """A pagination cursor as the site encodes them (base64url of "key|id" or of a JSON array), with keys out of
+    range, of the wrong type, nested, or a document nested beyond the JSON decoder's recursion limit."""
+    scalar = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**80), 2**80),
+        st.floats(),
+        st.sampled_from((*DATES, "2026-01-01T00:00:00+00:00", "9999-12-31T23:59:59-14:00", "2026-01-01T00:00:00")),
+        st.text(st.characters(exclude_categories=("Cs",)), max_size=10),
+    )
+    tree = st.recursive(
+        scalar, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=2), max_leaves=6
+    )
+    raw = st.one_of(
+        st.tuples(st.sampled_from(SORT_NAMES), scalar, scalar).map(lambda v: json.dumps(list(v))),
+        tree.map(json.dumps),
+        st.tuples(scalar, scalar).map(lambda v: f"{v[0]}|{v[1]}"),
+        st.just("[" * 50_000 + "]" * 50_000),
+    )
+    return raw.map(lambda text: base64.urlsafe_b64encode(text.encode()).decode().rstrip("="))
 
 
 def hostile_number() -> st.SearchStrategy[str]:

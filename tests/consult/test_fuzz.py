@@ -33,8 +33,10 @@ from consult.comments.services import create_comment
 from consult.models import ContributionStatus, Role
 from tests.consult.contribution_factories import add_contribution, add_vote
 from tests.consult.fuzz_support import (
+    CURSOR_NAMES,
     Field,
     Form,
+    crafted_cursor,
     hostile_number,
     hostile_text,
     query_parameters,
@@ -87,6 +89,7 @@ def _seeded(test):
 @pytest.fixture
 def fuzz_app(app):
     app.config["WTF_CSRF_ENABLED"] = True  # forms are sent with the token their page gave
+    app.config["CONTRIBUTIONS_PAGE_SIZE"] = 1  # so that the lists have a next page, and its cursor is fuzzed
     return app
 
 
@@ -273,6 +276,8 @@ def _looks_numeric(name: str, spec: Field) -> bool:
 def _values(name: str, spec: Field) -> st.SearchStrategy[list[str]]:
     """What to send for one field: nothing, one value or several; offered or hostile."""
     hostile = hostile_number() if _looks_numeric(name, spec) else hostile_text()
+    if name in CURSOR_NAMES:
+        hostile = st.one_of(hostile, crafted_cursor())
     one = st.one_of(st.sampled_from(spec.values), hostile) if spec.values else hostile
     return st.one_of(one.map(lambda v: [v]), st.just([]), st.lists(one, min_size=2, max_size=3))
 
@@ -475,7 +480,7 @@ def _api_value(parameter: dict, site) -> st.SearchStrategy:
     else:
         options = schema.get("enum") or ([site.slug] if name == "slug" else [])
         good = st.sampled_from(options) if options else st.text(max_size=schema.get("maxLength", 30))
-        bad = hostile_text()
+        bad = st.one_of(hostile_text(), crafted_cursor()) if name in CURSOR_NAMES else hostile_text()
     return st.one_of(good, bad)
 
 
