@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from html import unescape
 
 import pytest
@@ -31,6 +32,11 @@ HTMX = {"HX-Request": "true"}
 
 def text(response) -> str:
     return response.get_data(as_text=True)
+
+
+def table_text(page: str) -> str:
+    """The text of a page's table body, tags removed."""
+    return re.sub(r"<[^>]+>", "", page[page.find("<tbody") : page.find("</tbody>")])
 
 
 def reload(session, model, item_id):
@@ -424,12 +430,19 @@ def test_contribution_journal_and_global_journal_with_filters_and_csv(
     act(client, pending, "publier")
     act(client, contribution, "masquer")
     page = text(client.get(f"/moderation/contributions/{pending.id}/journal"))
-    assert "Publication" in page and "Modé Rateur" in page and "pending → published" in page
-    journal = text(client.get("/moderation/journal"))
-    assert "Publication" in journal and "Masquage" in journal
-    only_hide = text(client.get("/moderation/journal?action=hide"))
-    assert "Masquage" in only_hide and "pending → published" not in only_hide
+    # Field and statuses in words, not the internal names ("status : pending → published")
+    rows = table_text(page)
+    assert "Publication" in rows and "Modé Rateur" in rows and "Statut : En attente de modération → Publiée" in rows
+    assert "pending" not in rows and "published" not in rows
+    journal = table_text(text(client.get("/moderation/journal")))
+    assert "Publication" in journal and "Masquage" in journal and "Statut : Publiée → Masquée" in journal
+    only_hide = table_text(text(client.get("/moderation/journal?action=hide")))
+    assert "Masquage" in only_hide and "En attente de modération → Publiée" not in only_hide
     assert "Aucun événement" in text(client.get("/moderation/journal?since=2100-01-01&until=bad&moderator=x"))
+    client.get("/langue/en")
+    english = table_text(text(client.get(f"/moderation/contributions/{pending.id}/journal")))
+    assert "Status : Awaiting moderation → Published" in english
+    client.get("/langue/fr")
     response = client.get(f"/moderation/journal.csv?contribution={pending.id}")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(text(response).lstrip("\ufeff"))))
