@@ -59,6 +59,18 @@
     x: toggleCurrent
   };
 
+  // After a decision the panel is replaced, and the form that held the focus with it: the focus fell back to the
+  // page's start, so a keyboard user lost their place. Put it on the outcome (conflict, errors or notice), else
+  // on the panel. Opening an item (a GET) leaves the focus on the queue, where j/k continue.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    var config = event.detail.requestConfig;
+    if (!target || target.id !== "panel" || !config || config.verb === "get") { return; }
+    var outcome = document.getElementById("panel-conflict") || document.getElementById("form-errors") ||
+      document.getElementById("panel-notice") || target;
+    outcome.focus();
+  });
+
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.altKey || event.metaKey || typing(event.target)) { return; }
     var action = actions[event.key];

@@ -66,6 +66,7 @@ def test_moderator_triages_the_demo_queue(page, live_server, artifacts_dir):
     page.locator("#panel").focus()
     page.keyboard.press("p")
     expect(notice(page)).to_have_text("La contribution est publiée.")
+    expect(notice(page)).to_be_focused()  # the keyboard user keeps their place (the focus fell back to the page)
     expect(queue).not_to_contain_text(first_title)  # the queue reloaded itself without the published item
 
     # 2. Reject another pending one with a reason from the list and words for the author.
