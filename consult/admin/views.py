@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField
 
 from consult.admin import services
-from consult.auth.access import role_required
+from consult.auth.access import role_label, role_required
 from consult.db import get_session
 from consult.errors import ValidationFailed
 from consult.inputs import db_int
@@ -61,5 +61,5 @@ def set_role(user_id: int):
         flash(str(next(iter(exc.errors.values()))), "error")
         return redirect(url_for("admin.users"), 303)
     session.commit()
-    flash(_("Rôle de %(name)s modifié : %(role)s.", name=user.pseudonym, role=user.role), "success")
+    flash(_("Rôle de %(name)s modifié : %(role)s.", name=user.pseudonym, role=role_label(user.role)), "success")
     return redirect(url_for("admin.users"), 303)

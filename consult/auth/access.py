@@ -16,6 +16,17 @@ from consult.models import User
 MAX_NEXT_LENGTH = 2000
 
 
+def role_label(role: str) -> str:
+    """A role in words, for pages and messages (the stored value, « moderator », is an internal name)."""
+    labels = {
+        "citizen": _("Citoyen"),
+        "moderator": _("Modérateur"),
+        "analyst": _("Analyste (délégation)"),
+        "admin": _("Administrateur"),
+    }
+    return labels.get(role, role)
+
+
 def load_current_user() -> None:
     """Put the signed-in, still valid user (or None) on g.user."""
     g.user = None

@@ -1,5 +1,7 @@
 """Admin user list and role assignment; every protected route answers 403 to the wrong roles."""
 
+from html import unescape
+
 import pytest
 
 from consult.models import User
@@ -34,6 +36,11 @@ def test_admin_sets_role(client, make_user, auth, session):
     assert response.status_code == 303
     session.expire_all()
     assert session.get(User, target.id).role == "moderator"
+    # Roles in words, in the list and the confirmation, not their internal names (« modifié : moderator »)
+    page = unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert f"Rôle de {target.pseudonym} modifié : Modérateur." in page
+    assert '<option value="moderator" selected>Modérateur</option>' in page
+    assert ">moderator</option>" not in page and ">citizen</option>" not in page
 
 
 def test_admin_cannot_set_unknown_role_or_demote_self(client, make_user, auth, session):
