@@ -211,7 +211,9 @@ def _missing_column(source: Source, file: str, option: str, name: str | None, he
         )
     else:
         message = _l(
-            "colonne du texte introuvable : indiquez-la (%(option)s) parmi les colonnes du fichier : %(available)s.",
+            # Both the import page and the command read this: name the form's field as well as the option.
+            "colonne du texte introuvable : indiquez-la (champ « Colonne du texte » de la page d'import, "
+            "option %(option)s de la commande) parmi les colonnes du fichier : %(available)s.",
             option=option,
             available=available,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_module
 import io
 import zipfile
 from datetime import UTC, datetime
@@ -123,6 +124,15 @@ def test_problems_are_listed_with_lines_and_nothing_is_imported(
     assert "Importer" not in html.split('id="import-task"', 1)[1].split("Vérifier un autre fichier")[0]
     assert client.post(url).status_code == 409
     assert session.exec(select(ImportBatch)).all() == []
+
+
+def test_missing_text_column_names_the_form_field(app, client, make_user, make_consultation, sign_in):
+    """The page's message told the analyst to use --text-column, an option of the command, not of this page."""
+    consultation = make_consultation()
+    sign_in(make_user(Role.ANALYST))
+    _, page = follow(app, client, upload(client, consultation.slug, data="message,auteur\nUn texte assez long,a\n"))
+    page = html_module.unescape(page)
+    assert "champ « Colonne du texte » de la page d'import" in page and "colonnes du fichier : message, auteur" in page
 
 
 def test_form_errors_keep_the_choices(client, make_user, make_consultation, sign_in):
