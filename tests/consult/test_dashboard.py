@@ -58,6 +58,10 @@ def test_bad_filters_are_explained(client, make_user, sign_in, stored_run):
     assert response.status_code == 200 and "Date illisible" in html and figures(html)[0] == "8"
     html = client.get(URL + "?start=2026-11-09&end=2026-11-01").get_data(as_text=True)
     assert "précède son début" in html
+    # An unknown theme selects nothing and offers no theme synthesis (its links answered 404)
+    html = client.get(URL + "?theme=999").get_data(as_text=True)
+    assert "Aucune contribution ne correspond" in html and "theme=999" not in html
+    assert client.get("/consultations/sante-demain/synthese.pdf?theme=999").status_code == 404
 
 
 def test_htmx_gets_the_results_fragment(client, make_user, sign_in, stored_run):
