@@ -60,6 +60,13 @@ def _reasons():
     return load_reasons(current_app.config["MODERATION_REASONS_PATH"])
 
 
+@bp.app_template_global()
+def rejection_reason_label(key: str) -> str:
+    """A rejection reason's label in the interface's language, for the journal (it showed the stored key)."""
+    reason = _reasons().get(key)
+    return reason.label_for(str(get_locale() or "fr")) if reason else key
+
+
 def _common() -> dict:
     session = get_session()
     return {

@@ -17,6 +17,7 @@ from consult.flags.services import flag_comment, flag_contribution
 from consult.models import (
     Comment,
     CommentStatus,
+    Consultation,
     Contribution,
     ContributionPrinciple,
     ContributionStatus,
@@ -443,6 +444,11 @@ def test_contribution_journal_and_global_journal_with_filters_and_csv(
     english = table_text(text(client.get(f"/moderation/contributions/{pending.id}/journal")))
     assert "Status : Awaiting moderation → Published" in english
     client.get("/langue/fr")
+    consultation = session.get(Consultation, pending.consultation_id)
+    rejected = add_contribution(session, consultation, make_user(), status="pending")
+    act(client, rejected, "refuser", reason="hors_sujet")
+    rows = table_text(text(client.get(f"/moderation/contributions/{rejected.id}/journal")))
+    assert "Motif : — → Hors sujet" in rows and "hors_sujet" not in rows
     response = client.get(f"/moderation/journal.csv?contribution={pending.id}")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(text(response).lstrip("\ufeff"))))
