@@ -61,6 +61,16 @@ def _reasons():
 
 
 @bp.app_template_global()
+def masked_kind_label(value: str) -> str:
+    """A redaction's "field:kind" (« body:phone ») in words for the journal: « numéro de téléphone (texte) »."""
+    from consult.analysis.services import FoundSpan
+
+    field, _sep, kind = value.partition(":")
+    label = FoundSpan(0, 0, kind, "").label
+    return f"{label} ({_('titre') if field == 'title' else _('texte')})"
+
+
+@bp.app_template_global()
 def rejection_reason_label(key: str) -> str:
     """A rejection reason's label in the interface's language, for the journal (it showed the stored key)."""
     reason = _reasons().get(key)

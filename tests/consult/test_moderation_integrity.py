@@ -6,6 +6,7 @@ Runs on SQLite and, under scripts/test.sh, again on PostgreSQL.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import func, update
@@ -244,6 +245,9 @@ def test_redact_a_span_keeps_the_original_for_moderators_only(client, session, m
     event = session.exec(select(ModerationEvent)).one()
     assert PHONE not in event.before + event.after + event.reason and "Nantes" not in event.after
     assert json.loads(event.after) == {"masked": 2, "kinds": ["body:phone", "title:manual"]}
+    journal = re.sub(r"<[^>]+>", "", text(client.get(f"/moderation/contributions/{with_phone.id}/journal")))
+    # in words, not the stored "body:phone, title:manual"
+    assert "numéro de téléphone (texte), passage choisi par la modération (titre)" in journal
     public = text(client.get(f"/contributions/{with_phone.id}"))
     assert PHONE not in public
     assert PHONE in text(client.get(f"/moderation/contributions/{with_phone.id}"))  # moderators still see it
