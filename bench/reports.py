@@ -66,13 +66,26 @@ def run_step(label: str, args: list[str], url: str) -> dict:
     return result
 
 
+def in_child(function, *args):
+    """Run `function(*args)` in a fresh interpreter and return its result.
+
+    The steps' peak memory is read from their process's rusage, and a child forked from a big parent starts with
+    the parent's resident pages (Linux keeps that high-water mark across exec): the set-up work that loads the
+    app and generates rows must not grow this process, or every later step's peak would include it.
+    """
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(function, args)
+
+
 def _fresh_database(url: str) -> None:
     if url.startswith("sqlite:///"):
         for suffix in ("", "-wal", "-shm"):
             Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
 
 
-def add_votes(url: str, voters: int, per_voter: int) -> int:
+def add_votes(url: str, voters: int, per_voter: int) -> int:  # run in a child: see in_child
     """Seeded votes in two camps (each agrees with one half of the answers), counters kept exact."""
     from sqlalchemy import insert, text
     from sqlmodel import Session, select
@@ -135,7 +148,7 @@ def grand_debat(url: str, themes: str, voters: int) -> None:
     ]
     if voters:
         started = time.perf_counter()
-        n = add_votes(url, voters, per_voter=60)
+        n = in_child(add_votes, url, voters, 60)
         print(f"{'synthetic votes':<28} {time.perf_counter() - started:>8.1f} s   {n} votes by {voters} voters")
     results.append(run_step("analyse", ["analyse", SLUG, "--wait", "--themes", themes, "--timeout", "7200"], url))
     for fmt in ("pdf", "docx", "xlsx"):
@@ -145,18 +158,24 @@ def grand_debat(url: str, themes: str, voters: int) -> None:
         print(f"| {r['step']} | {r['wall_s']} | {r['cpu_s']} | {r['peak_mb']} | {r['load']} |")
 
 
-def opendata(url: str, sizes: list[tuple[int, int]]) -> None:
-    from bench.participation import SLUG as PARTICIPATION_SLUG
+def generate(url: str, contributions: int, votes: int) -> None:
+    """A consultation of `contributions` and `votes` made by bench.participation's generator."""
     from bench.participation import Sizes, load
     from consult import create_app
+
+    app = create_app({"DATABASE_URL": url}, server="none")
+    load(app.extensions["consult.engine"], Sizes(contributions, votes, max(2_000, votes // 50)))
+    app.extensions["consult.engine"].dispose()
+
+
+def opendata(url: str, sizes: list[tuple[int, int]]) -> None:
+    from bench.participation import SLUG as PARTICIPATION_SLUG
 
     rows = []
     for contributions, votes in sizes:
         _fresh_database(url)
-        app = create_app({"DATABASE_URL": url}, server="none")
         started = time.perf_counter()
-        load(app.extensions["consult.engine"], Sizes(contributions, votes, max(2_000, votes // 50)))
-        app.extensions["consult.engine"].dispose()
+        in_child(generate, url, contributions, votes)
         print(f"generated {contributions} contributions, {votes} votes in {time.perf_counter() - started:.0f} s")
         with tempfile.TemporaryDirectory() as folder:
             result = run_step(
