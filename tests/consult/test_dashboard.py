@@ -56,6 +56,8 @@ def test_bad_filters_are_explained(client, make_user, sign_in, stored_run):
     response = client.get(URL + "?start=hier&status=nimporte")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Date illisible" in html and figures(html)[0] == "8"
+    # The unknown status is said, not silently replaced by "published"
+    assert "État inconnu." in html and 'aria-describedby="filter-status-error"' in html
     html = client.get(URL + "?start=2026-11-09&end=2026-11-01").get_data(as_text=True)
     assert "précède son début" in html
     # An unknown theme selects nothing and offers no theme synthesis (its links answered 404)
