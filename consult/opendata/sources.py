@@ -7,6 +7,7 @@ and never touch the database: `consult.opendata.imports` checks what needs the d
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import html
@@ -142,7 +143,13 @@ class SourceFiles:
 
 
 def decode(data: bytes, source: Source, file: str) -> str:
-    """UTF-8 (with or without BOM); Windows-1252, as spreadsheets save French CSV, with a note."""
+    """UTF-8 (with or without BOM); UTF-16 with its BOM (a spreadsheet's « Unicode text »); Windows-1252, as
+    spreadsheets save French CSV, with a note."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass  # not UTF-16 after all: the bytes are read as below
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

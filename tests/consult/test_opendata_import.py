@@ -161,6 +161,14 @@ def test_repeated_ids_outside_polis_are_a_note_not_a_problem(app, session, make_
     assert report.ok and "lignes 3" in report.notes[0]
 
 
+def test_utf16_files_with_their_bom_are_read(app, session, make_consultation):
+    consultation = make_consultation()
+    # A spreadsheet's « Unicode text » export: UTF-16 with a byte-order mark, tab-separated.
+    report = run(app, session, consultation, "texte\tauteur\nÉviter les déserts médicaux.\tA\n".encode("utf-16"))
+    assert report.ok and not report.notes
+    assert contributions(session, consultation)[0].body == "Éviter les déserts médicaux."
+
+
 def test_windows_1252_files_are_read_with_a_note(app, session, make_consultation):
     consultation = make_consultation()
     report = run(app, session, consultation, "texte\nÉviter les déserts médicaux.\n".encode("cp1252"))
