@@ -186,13 +186,16 @@ def _nirs(text: str) -> Iterable[tuple[int, int, str]]:
 
 
 def _ibans(text: str) -> Iterable[tuple[int, int, str]]:
-    for m in _IBAN_CANDIDATE.finditer(text):
-        # The candidate may swallow a following word: shrink it until the checksum holds.
-        candidate = m.group()
+    position = 0
+    while m := _IBAN_CANDIDATE.search(text, position):
+        # The candidate may swallow the following words (even the start of another IBAN): shrink it until the
+        # checksum holds, and look for the next candidate right after what was kept, not after what was swallowed.
+        candidate, position = m.group(), m.end()
         for end in range(len(candidate), 14, -1):
             if candidate[end - 1] != " " and is_valid_iban(candidate[:end]):
                 if end == len(candidate) or candidate[end] == " ":
                     yield m.start(), m.start() + end, "iban"
+                    position = m.start() + end
                     break
 
 
