@@ -205,9 +205,13 @@ def test_every_prefix_searched_has_its_fts5_prefix_index():
     assert search.parse("numériques").fts() == '("numerique"*)'
 
 
-def test_the_fts5_table_has_the_prefix_indexes(session):
-    if session.get_bind().dialect.name != "sqlite":
-        pytest.skip("SQLite FTS5 only")
+def test_the_search_index_of_each_database_is_there(session):
+    """SQLite: the FTS5 table with its prefix indexes; PostgreSQL: the GIN index over the stored search vector."""
+    if session.get_bind().dialect.name == "postgresql":
+        query = "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_contribution_search'"
+        definition = session.exec(text(query)).one()[0]
+        assert "USING gin (search_vector)" in definition
+        return
     sql = session.exec(text("SELECT sql FROM sqlite_master WHERE name = 'contribution_fts'")).one()[0]
     assert "prefix='6 7 8 9 10 11 12 13 14 15 16 17 18 19 20'" in sql
 
