@@ -82,12 +82,9 @@ def _themes_arg(value: str):
     if value == "auto":
         return value
     try:
-        number = int(value)
-    except ValueError:
+        return _positive_int(value)
+    except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(f"expected a positive integer or 'auto', got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer or 'auto', got {value!r}")
-    return number
 
 
 def _positive_int(value: str) -> int:
