@@ -152,6 +152,11 @@ def similar_contributions(
     return [(rows[cid], score) for cid, score in hits if cid in rows]
 
 
+def span_label(kind: str) -> str:
+    """What a span of this kind holds, in words (a kind the detector does not know was chosen by a moderator)."""
+    return str(TYPE_LABELS.get(kind, _l("passage choisi par la modération")))
+
+
 @dataclass(frozen=True)
 class FoundSpan:
     """A piece of personal data in a text, for the moderators' redaction (offsets into that text)."""
@@ -164,7 +169,7 @@ class FoundSpan:
 
     @property
     def label(self) -> str:
-        return str(TYPE_LABELS.get(self.kind, _l("passage choisi par la modération")))
+        return span_label(self.kind)
 
 
 MANUAL_PLACEHOLDER = "[masqué]"

@@ -63,11 +63,10 @@ def _reasons():
 @bp.app_template_global()
 def masked_kind_label(value: str) -> str:
     """A redaction's "field:kind" (« body:phone ») in words for the journal: « numéro de téléphone (texte) »."""
-    from consult.analysis.services import FoundSpan
+    from consult.analysis.services import span_label
 
     field, _sep, kind = value.partition(":")
-    label = FoundSpan(0, 0, kind, "").label
-    return f"{label} ({_('titre') if field == 'title' else _('texte')})"
+    return f"{span_label(kind)} ({_('titre') if field == 'title' else _('texte')})"
 
 
 @bp.app_template_global()
